@@ -44,14 +44,14 @@ const kDurationVariables = [
 const kCsiDriver = "csi.spiffe.io";
 
 // Seconds in each Go duration unit.
-const kDurationUnits = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const kDurationUnits = { ns: 1e-9, us: 1e-6, µs: 1e-6, μs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 // Returns a Go duration ("1m30s", "0") in seconds, or null when it does not parse.
 function parseGoDuration(text) {
   if (text === "0") {
     return 0;
   }
-  const part = /([0-9]*\.?[0-9]+|[0-9]+\.)(ns|us|µs|ms|s|m|h)/y;
+  const part = /([0-9]*\.?[0-9]+|[0-9]+\.)(ns|us|µs|μs|ms|s|m|h)/y;
   let seconds = 0;
   let position = 0;
   while (position < text.length) {

@@ -37,9 +37,10 @@ const httpsUrl = {
 const trustDomain = { type: "string", pattern: "^[a-z0-9._-]+$", maxLength: 255 };
 const trustDomainList = { type: "array", items: trustDomain, uniqueItems: true };
 
-// A Go duration such as "300ms", "1.5s" or "1m30s", or "0".
-const durationPattern = "^(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$";
-const zeroDurationPattern = "^(0|([0.]+(ns|us|µs|ms|s|m|h))+)$";
+// A Go duration such as "300ms", "1.5s" or "1m30s", or "0". Go accepts both
+// U+00B5 and U+03BC as the micro sign.
+const durationPattern = "^(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+const zeroDurationPattern = "^(0|([0.]+(ns|us|µs|μs|ms|s|m|h))+)$";
 const positiveDuration = {
   type: "string",
   pattern: durationPattern,
