@@ -1,0 +1,67 @@
+// Calls to SPIKE Nexus: the verification that it rebuilt our root key, and
+// the preflight that tells whether it already runs with a root key.
+//
+// POST <nexus-url>/v1/bootstrap/verify with {"nonce","ciphertext"}; Nexus
+// answers 200 {"hash":"<hex sha256 of the plaintext>"} when it could open the
+// probe with its root key.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "spike_bootstrap/common/result.h"
+#include "spike_bootstrap/crypto/probe.h"
+#include "spike_bootstrap/net/tls_profile.h"
+
+namespace spike_bootstrap::spike {
+
+inline constexpr std::string_view kVerifyPath = "/v1/bootstrap/verify";
+
+struct VerifySettings {
+  std::chrono::nanoseconds timeout = std::chrono::minutes(30);  // 0 means no limit
+  std::chrono::nanoseconds initialInterval = std::chrono::milliseconds(500);
+  std::chrono::nanoseconds maxInterval = std::chrono::seconds(60);
+  std::chrono::nanoseconds attemptTimeout = std::chrono::seconds(10);
+};
+
+enum class VerifyResult {
+  kVerified,      // Nexus returned the hash of our plaintext
+  kHashMismatch,  // Nexus opened the probe but holds another key (final)
+  kFailed,        // gave up: timeout, 401, bad answer, cancelled
+};
+
+struct VerifyOutcome {
+  VerifyResult result = VerifyResult::kFailed;
+  int attempts = 0;
+  Status lastError;  // OK when verified
+};
+
+// Posts the probe until Nexus answers or settings.timeout passes. Refused
+// connections, timeouts, 503 and other 5xx answers mean Nexus is not ready
+// yet and are retried with backoff; 401 and a server that is not Nexus end
+// the verification at once. profile must outlive the call.
+boost::asio::awaitable<VerifyOutcome> verifyRootKey(std::string nexusUrl,
+                                                    crypto::SealedProbe probe,
+                                                    const net::TlsClientProfile& profile,
+                                                    VerifySettings settings);
+
+// What the preflight saw at Nexus's verify route.
+struct NexusPreflight {
+  // True when Nexus sent any HTTP answer other than 503, which it can only do
+  // once it holds a root key.
+  bool hasRootKey = false;
+  int httpStatus = 0;    // 0 when nothing answered
+  std::string observed;  // what happened, for the log
+};
+
+// Sends one verify request with a probe sealed under a random throw-away key,
+// bounded by timeout. No answer (refused, timeout, TLS failure) or 503 means
+// Nexus is not serving yet; any other HTTP answer means it already holds a
+// root key. profile must outlive the call.
+boost::asio::awaitable<NexusPreflight> preflightNexus(std::string nexusUrl,
+                                                      const net::TlsClientProfile& profile,
+                                                      std::chrono::nanoseconds timeout);
+
+}  // namespace spike_bootstrap::spike
