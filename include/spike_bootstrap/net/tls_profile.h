@@ -21,6 +21,11 @@ class TlsClientProfile {
 
   // Builds the context for one new connection to url: own certificate (if
   // any), trust anchors and verification callback.
+  //
+  // The client hands the context to boost::asio::ssl::context, whose
+  // destructor deletes whatever SSL_CTX_get_app_data() and the default
+  // password callback user data point to. Keep per-context state in an ex_data
+  // index of your own (SSL_CTX_get_ex_new_index), never in those two slots.
   virtual Result<SslCtxPtr> makeContext(const Url& url) const = 0;
 
   // True when the server certificate must match the URL's host name or IP.
@@ -34,7 +39,9 @@ class TlsClientProfile {
 };
 
 // Verifies the server against the PEM CA certificates in caPem, with host-name
-// or IP checks, and presents no client certificate.
+// or IP checks, and presents no client certificate. Offers TLS 1.2 and later
+// and ALPN "http/1.1" only. makeContext() fails with InvalidArgument when caPem
+// holds no certificate or a damaged PEM block.
 class CaTlsProfile final : public TlsClientProfile {
  public:
   explicit CaTlsProfile(std::string caPem) : caPem_(std::move(caPem)) {}
