@@ -1,234 +1,25 @@
 // loadConfig: reads SPIKE's environment variables into a Config, checks each
-// value and the values against each other. describe() lists the result.
+// value and the values against each other.
 #include "spike_bootstrap/config/config.h"
 
 #include <sys/un.h>
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <utility>
 
 #include "config/go_values.h"
+#include "config/value_checks.h"
+#include "config/variables.h"
 
 namespace spike_bootstrap::config {
 namespace {
 
-// Variable names, spelled as SPIKE spells them.
-constexpr std::string_view kSocketVar = "SPIFFE_ENDPOINT_SOCKET";
-constexpr std::string_view kKeeperPeersVar = "SPIKE_NEXUS_KEEPER_PEERS";
-constexpr std::string_view kSharesVar = "SPIKE_NEXUS_SHAMIR_SHARES";
-constexpr std::string_view kThresholdVar = "SPIKE_NEXUS_SHAMIR_THRESHOLD";
-constexpr std::string_view kNexusUrlVar = "SPIKE_NEXUS_API_URL";
-constexpr std::string_view kTrustRootVar = "SPIKE_TRUST_ROOT";
-constexpr std::string_view kTrustRootBootstrapVar = "SPIKE_TRUST_ROOT_BOOTSTRAP";
-constexpr std::string_view kTrustRootKeeperVar = "SPIKE_TRUST_ROOT_KEEPER";
-constexpr std::string_view kTrustRootNexusVar = "SPIKE_TRUST_ROOT_NEXUS";
-constexpr std::string_view kBackendVar = "SPIKE_NEXUS_BACKEND_STORE";
-constexpr std::string_view kForceVar = "SPIKE_BOOTSTRAP_FORCE";
-constexpr std::string_view kConfigMapNameVar = "SPIKE_BOOTSTRAP_CONFIGMAP_NAME";
-constexpr std::string_view kBootstrapTimeoutVar = "SPIKE_BOOTSTRAP_TIMEOUT";
-constexpr std::string_view kKeeperTimeoutVar = "SPIKE_BOOTSTRAP_KEEPER_TIMEOUT";
-constexpr std::string_view kKeeperMaxRetriesVar = "SPIKE_BOOTSTRAP_KEEPER_MAX_RETRIES";
-constexpr std::string_view kRetryInitialVar = "SPIKE_BOOTSTRAP_KEEPER_RETRY_INITIAL_INTERVAL";
-constexpr std::string_view kRetryMaxVar = "SPIKE_BOOTSTRAP_KEEPER_RETRY_MAX_INTERVAL";
-constexpr std::string_view kVerificationTimeoutVar = "SPIKE_BOOTSTRAP_INIT_VERIFICATION_TIMEOUT";
-constexpr std::string_view kSourceTimeoutVar = "SPIKE_SPIFFE_SOURCE_TIMEOUT";
-constexpr std::string_view kLeaseDurationVar = "SPIKE_BOOTSTRAP_LEASE_DURATION";
-constexpr std::string_view kLogLevelVar = "SPIKE_SYSTEM_LOG_LEVEL";
-constexpr std::string_view kHostnameVar = "HOSTNAME";
-constexpr std::string_view kServiceAccountDirVar = "SPIKE_BOOTSTRAP_SERVICEACCOUNT_DIR";
-constexpr std::string_view kServiceHostVar = "KUBERNETES_SERVICE_HOST";
-constexpr std::string_view kServicePortVar = "KUBERNETES_SERVICE_PORT";
-constexpr std::string_view kPodNameVar = "POD_NAME";
-constexpr std::string_view kPodNamespaceVar = "POD_NAMESPACE";
-
 constexpr std::string_view kUnixScheme = "unix://";
-
-// How much of a bad value an error message shows.
-constexpr std::size_t kMaxQuotedBytes = 200;
-
-// Returns value in double quotes with quotes, backslashes and control
-// characters escaped, so an error stays on one line.
-std::string quote(std::string_view value) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < kMaxQuotedBytes; ++i) {
-    char c = value[i];
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char escaped[5];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", static_cast<unsigned char>(c));
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  if (value.size() > kMaxQuotedBytes) {
-    out += " (first " + std::to_string(kMaxQuotedBytes) + " of " + std::to_string(value.size()) +
-           " bytes)";
-  }
-  return out;
-}
-
-// Returns "invalid NAME "value": reason. Expected expected."
-Status invalidValue(std::string_view name, std::string_view value, std::string_view reason,
-                    std::string_view expected) {
-  std::string message = "invalid " + std::string(name) + " " + quote(value) + ": ";
-  message += reason;
-  message += ". Expected ";
-  message += expected;
-  message += '.';
-  return Status(StatusCode::kInvalidArgument, std::move(message));
-}
-
-Status invalidConfig(std::string message) {
-  return Status(StatusCode::kInvalidArgument, std::move(message));
-}
-
-// Trims ASCII whitespace, as Go's strings.TrimSpace does for ASCII input.
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\n\v\f\r";
-  std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  std::size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end - start));
-    if (end == std::string_view::npos) {
-      return parts;
-    }
-    start = end + 1;
-  }
-}
-
-std::vector<std::string_view> splitCommas(std::string_view text) { return split(text, ','); }
-std::vector<std::string_view> splitDots(std::string_view text) { return split(text, '.'); }
-
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string joinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) {
-    out += out.empty() ? "" : ",";
-    out += item;
-  }
-  return out;
-}
-
-// Parses an integer as Go's strconv.Atoi does: an optional sign, then decimal
-// digits, nothing else. Values beyond long long saturate, so callers report
-// them as out of range.
-std::optional<long long> parseInteger(std::string_view text) {
-  std::string_view digits = text;
-  bool plus = digits.starts_with('+');
-  if (plus) {
-    digits.remove_prefix(1);
-  }
-  if (digits.empty() || (plus && digits.front() == '-')) {
-    return std::nullopt;
-  }
-  long long value = 0;
-  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (end != digits.data() + digits.size()) {
-    return std::nullopt;
-  }
-  if (error == std::errc::result_out_of_range) {
-    return digits.front() == '-' ? std::numeric_limits<long long>::min()
-                                 : std::numeric_limits<long long>::max();
-  }
-  if (error != std::errc()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// SPIFFE trust domain names are limited to lowercase letters, digits, '.',
-// '-' and '_' (go-spiffe's spiffeid.TrustDomainFromString enforces the same),
-// and the host part of a URI is at most 255 bytes (SPIFFE-ID section 2.3).
-std::optional<std::string> trustDomainProblem(std::string_view name) {
-  if (name.starts_with("spiffe://")) {
-    return "write the trust domain name without spiffe://";
-  }
-  if (name.size() > 255) {
-    return "a trust domain name is at most 255 bytes";
-  }
-  for (char c : name) {
-    bool allowed =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-    if (!allowed) {
-      return "a trust domain name contains only lowercase letters, digits, '.', '-' and '_'";
-    }
-  }
-  return std::nullopt;
-}
-
-// ConfigMap names are DNS subdomain names (Kubernetes "Object Names and IDs"):
-// at most 253 characters in labels separated by '.', each label made of
-// lowercase letters, digits and '-', starting and ending with a letter or digit.
-bool isDnsSubdomainName(std::string_view name) {
-  if (name.empty() || name.size() > 253) {
-    return false;
-  }
-  auto alphanumeric = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  for (std::string_view label : splitDots(name)) {
-    if (label.empty() || !alphanumeric(label.front()) || !alphanumeric(label.back())) {
-      return false;
-    }
-    if (!std::all_of(label.begin(), label.end(),
-                     [&](char c) { return alphanumeric(c) || c == '-'; })) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// The checks applied to one duration variable.
-struct DurationRule {
-  std::string_view name;
-  Duration Config::*field;
-  Duration minimum;           // lowest accepted value, never below 0
-  std::string_view expected;  // accepted values, as error messages describe them
-};
 
 constexpr std::string_view kNoLimitDuration =
     "a Go duration such as \"30s\" or \"1m30s\", or 0 for no limit";
 constexpr std::string_view kPositiveDuration = "a Go duration above 0, such as \"2s\" or \"1m30s\"";
-
-const std::vector<DurationRule>& durationRules() {
-  static const std::vector<DurationRule> rules{
-      {kBootstrapTimeoutVar, &Config::bootstrapTimeout, Duration::zero(), kNoLimitDuration},
-      {kKeeperTimeoutVar, &Config::keeperTimeout, Duration::zero(), kNoLimitDuration},
-      {kRetryInitialVar, &Config::keeperRetryInitialInterval, Duration(1), kPositiveDuration},
-      {kRetryMaxVar, &Config::keeperRetryMaxInterval, Duration(1), kPositiveDuration},
-      {kVerificationTimeoutVar, &Config::initVerificationTimeout, Duration::zero(),
-       kNoLimitDuration},
-      {kSourceTimeoutVar, &Config::spiffeSourceTimeout, Duration(1), kPositiveDuration},
-      // A claim has to outlast the API calls that renew it, so the lease has a
-      // floor. NOTE: 1s is a judgement, not a measured bound.
-      {kLeaseDurationVar, &Config::leaseDuration, std::chrono::seconds(1),
-       "a Go duration of at least 1s, such as \"15s\""},
-  };
-  return rules;
-}
 
 // Reads the environment into a Config, one group of variables at a time.
 class Loader {
@@ -637,6 +428,23 @@ Status Loader::readKubernetes() {
 
 }  // namespace
 
+const std::vector<DurationRule>& durationRules() {
+  static const std::vector<DurationRule> rules{
+      {kBootstrapTimeoutVar, &Config::bootstrapTimeout, Duration::zero(), kNoLimitDuration},
+      {kKeeperTimeoutVar, &Config::keeperTimeout, Duration::zero(), kNoLimitDuration},
+      {kRetryInitialVar, &Config::keeperRetryInitialInterval, Duration(1), kPositiveDuration},
+      {kRetryMaxVar, &Config::keeperRetryMaxInterval, Duration(1), kPositiveDuration},
+      {kVerificationTimeoutVar, &Config::initVerificationTimeout, Duration::zero(),
+       kNoLimitDuration},
+      {kSourceTimeoutVar, &Config::spiffeSourceTimeout, Duration(1), kPositiveDuration},
+      // A claim has to outlast the API calls that renew it, so the lease has a
+      // floor. NOTE: 1s is a judgement, not a measured bound.
+      {kLeaseDurationVar, &Config::leaseDuration, std::chrono::seconds(1),
+       "a Go duration of at least 1s, such as \"15s\""},
+  };
+  return rules;
+}
+
 EnvLookup processEnvironment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());
@@ -675,40 +483,6 @@ std::string_view logLevelName(logging::Level level) {
 
 Result<Config> loadConfig(const EnvLookup& env, std::vector<std::string>* warnings) {
   return Loader(env, warnings).load();
-}
-
-std::vector<std::pair<std::string, std::string>> describe(const Config& config) {
-  std::vector<std::string> peers;
-  for (const KeeperPeer& peer : config.keeperPeers) {
-    peers.push_back(peer.url);
-  }
-  auto optional = [](const std::optional<std::string>& value) { return value.value_or(""); };
-
-  std::vector<std::pair<std::string, std::string>> settings{
-      {std::string(kSocketVar), config.spiffeEndpointSocket},
-      {std::string(kKeeperPeersVar), joinList(peers)},
-      {std::string(kSharesVar), std::to_string(config.shamirShares)},
-      {std::string(kThresholdVar), std::to_string(config.shamirThreshold)},
-      {std::string(kNexusUrlVar), config.nexusApiUrl},
-      {std::string(kTrustRootBootstrapVar), joinList(config.trustRoots.bootstrap)},
-      {std::string(kTrustRootKeeperVar), joinList(config.trustRoots.keeper)},
-      {std::string(kTrustRootNexusVar), joinList(config.trustRoots.nexus)},
-      {std::string(kBackendVar), std::string(backendStoreName(config.backendStore))},
-      {std::string(kForceVar), config.force ? "true" : "false"},
-      {std::string(kConfigMapNameVar), config.configMapName},
-  };
-  for (const DurationRule& rule : durationRules()) {
-    settings.emplace_back(std::string(rule.name), formatGoDuration(config.*rule.field));
-  }
-  settings.emplace_back(std::string(kKeeperMaxRetriesVar), std::to_string(config.keeperMaxRetries));
-  settings.emplace_back(std::string(kLogLevelVar), std::string(logLevelName(config.logLevel)));
-  settings.emplace_back(std::string(kHostnameVar), config.hostname);
-  settings.emplace_back(std::string(kServiceAccountDirVar), config.serviceAccountDir);
-  settings.emplace_back(std::string(kServiceHostVar), optional(config.kubernetesServiceHost));
-  settings.emplace_back(std::string(kServicePortVar), optional(config.kubernetesServicePort));
-  settings.emplace_back(std::string(kPodNameVar), optional(config.podName));
-  settings.emplace_back(std::string(kPodNamespaceVar), optional(config.podNamespace));
-  return settings;
 }
 
 }  // namespace spike_bootstrap::config
