@@ -77,13 +77,16 @@ run_folder() {
 }
 
 run_image_root() {
-  local root=$work_dir prefix=/opt/spike-bootstrap chroot_program trace output status
+  local root=$work_dir prefix=/opt/spike-bootstrap chroot_program libraries trace output status
 
   [ "$(id -u)" -eq 0 ] || skip "chroot needs root"
   # env -i clears PATH as well, so chroot is called by its full path.
   chroot_program=$(command -v chroot) || skip "chroot is not installed"
   # A sanitizer runtime reads /proc, which the bare root file system lacks.
-  if ldd "$binary" | grep -q -E 'libasan|libubsan|libtsan'; then
+  # grep reads a variable, not a pipe: with pipefail, grep -q closing the
+  # pipe early would make ldd fail and hide the match.
+  libraries=$(ldd "$binary")
+  if grep -q -E 'libasan|libubsan|libtsan' <<<"$libraries"; then
     skip "$name is built with a sanitizer runtime"
   fi
 
