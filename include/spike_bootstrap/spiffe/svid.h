@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -53,6 +54,10 @@ struct X509Snapshot {
   // this snapshot has none.
   const TrustBundle* bundleFor(std::string_view trustDomain) const;
 };
+
+// Returns the newest snapshot, or nullptr before the first one. TLS contexts
+// call it per connection, so each new connection presents the current SVID.
+using SnapshotProvider = std::function<std::shared_ptr<const X509Snapshot>()>;
 
 // One SVID as the Workload API sends it. The key is secret, so it comes in a
 // SecretBytes; the other fields are public.
