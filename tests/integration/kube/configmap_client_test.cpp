@@ -297,7 +297,7 @@ TEST_CASE("configmap retry-after is capped", "[kube][client]") {
   CHECK(elapsed < 2s);
 }
 
-TEST_CASE("configmap slow answer times out and is retried", "[kube][client]") {
+TEST_CASE("configmap slow response is retried", "[kube][client]") {
   kube::ApiClientOptions options = fastRetries();
   options.attemptTimeout = 300ms;
   Fixture fixture(options);
@@ -331,7 +331,7 @@ TEST_CASE("configmap lost create response", "[kube][client]") {
   fixture.fake.addFault(KubeFault::act("create", KubeFault::Action::kApplyThenDrop, 1));
 
   // The first create is stored but its response is lost, so the retry finds
-  // the name taken; the error says our own write may be the cause.
+  // the name taken; the error marks our own write as a possible cause.
   auto result = fixture.create({{"attempt-id", "a1"}});
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().alreadyExists());

@@ -6,7 +6,7 @@
 // bearer-token authentication, a resourceVersion that changes on every write,
 // 409 AlreadyExists and 409 Conflict. Error bodies are Status objects shaped
 // like the real API server's. Tests can seed and read objects, rotate the token, and
-// inject faults per verb and resource (403, 429, 5xx, slow answers, dropped
+// inject faults per verb and resource (403, 429, 5xx, slow responses, dropped
 // connections, redirects). Its certificate comes from its own cluster CA, with
 // IP SANs 127.0.0.1 and ::1 and DNS SANs localhost and kubernetes.default.svc.
 #pragma once

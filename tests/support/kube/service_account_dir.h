@@ -20,8 +20,8 @@ class ServiceAccountDir {
 
   const std::filesystem::path& path() const { return path_; }
 
-  // Replaces the token file the way the kubelet does: write a new file, then
-  // rename it over the old one.
+  // Replaces the token file atomically (a new file renamed over the old one),
+  // so a reader never sees a partly written token.
   void writeToken(std::string_view token) const;
   // Writes any file in the directory ("ca.crt", "namespace", ...).
   void writeFile(std::string_view name, std::string_view content) const;
