@@ -29,8 +29,9 @@ constexpr int kScalarBits = 256;
 
 // Horner's rule with a small x: acc*x + c grows by at most bits(x) + 1 bits per
 // step, so the accumulator is reduced mod N only when it could pass this size
-// instead of after every step. On a 2.x GHz AMD EPYC core (OpenSSL 3.0) this
-// took a 1000-share, threshold-500 split from about 57 ms to about 10 ms.
+// instead of after every step. On a 2.6 GHz AMD EPYC core with OpenSSL 3.0, a
+// 1000-share, threshold-500 split took about 57 ms of CPU time with a reduction
+// per step and takes about 11 ms this way (bench/shamir_bench.cpp).
 constexpr int kLazyReductionBits = 512;
 
 // An honest CSPRNG draws 0 or a value >= N with odds near 2^-32 per draw.
@@ -53,7 +54,7 @@ Result<BignumPtr> newSecureBignum(std::string_view step) {
   return number;
 }
 
-// Reads the root key as the constant term s; rejects what CIRCL rejects.
+// Reads the root key as the constant term s. Like CIRCL, rejects 0 and values >= N.
 Result<BignumPtr> readRootKey(const SecretBytes& rootKey) {
   if (rootKey.size() != kScalarSize) {
     return Status(StatusCode::kInvalidArgument, "root key must be " + std::to_string(kScalarSize) +
@@ -197,10 +198,11 @@ Result<BignumPtr> lagrangeWeightAtZero(std::span<const int> ids, std::size_t j, 
       BN_nnmod(denominator.get(), denominator.get(), &order, ctx) != 1) {
     return opensslFailure("recover: Lagrange weight");
   }
-  // N is prime and every factor is below N, so the denominator is invertible.
+  // A negative product -d is N - d mod N.
   if (negative && BN_sub(denominator.get(), &order, denominator.get()) != 1) {
     return opensslFailure("recover: Lagrange weight");
   }
+  // N is prime and every factor is below N, so the denominator is invertible.
   if (BN_mod_inverse(denominator.get(), denominator.get(), &order, ctx) == nullptr ||
       BN_mod_mul(numerator.get(), numerator.get(), denominator.get(), &order, ctx) != 1) {
     return opensslFailure("recover: Lagrange weight");
