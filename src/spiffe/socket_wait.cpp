@@ -22,7 +22,6 @@ using Clock = std::chrono::steady_clock;
 // Short enough that a socket which appears is used at once, long enough that
 // the probes cost nothing measurable.
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
-constexpr auto kReportInterval = std::chrono::seconds(10);
 
 const logging::Logger& logger() {
   static const logging::Logger instance("spiffe");
@@ -70,7 +69,8 @@ Result<std::string> socketPathFromEndpoint(std::string_view endpoint) {
   return std::string(path);
 }
 
-asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadline) {
+asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadline,
+                                      Clock::duration reportInterval) {
   if (path.size() >= sizeof(sockaddr_un::sun_path)) {
     co_return Status(StatusCode::kInvalidArgument,
                      "Workload API socket path \"" + path + "\" is too long");
@@ -78,7 +78,7 @@ asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadli
   const asio::local::stream_protocol::endpoint endpoint(path);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const Clock::time_point started = Clock::now();
-  Clock::time_point nextReport = started + kReportInterval;
+  Clock::time_point nextReport = started + reportInterval;
   bool announced = false;
 
   for (;;) {
@@ -103,9 +103,9 @@ asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadli
     } else if (now >= nextReport) {
       logger().info("still waiting for the Workload API socket",
                     {{"socket", path},
-                     {"waited_s", millisecondsSince(started) / 1000},
+                     {"waited_ms", millisecondsSince(started)},
                      {"reason", error.message()}});
-      nextReport += kReportInterval;
+      nextReport += reportInterval;
     }
     if (now >= deadline) {
       co_return Status(StatusCode::kDeadlineExceeded,

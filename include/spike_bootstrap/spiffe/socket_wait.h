@@ -22,10 +22,11 @@ Result<std::string> socketPathFromEndpoint(std::string_view endpoint);
 
 // Polls on the caller's io_context until a Unix stream socket at path accepts
 // a connection, which is closed again at once. Logs once when the wait starts
-// and every 10 s after that with the time waited. Returns DeadlineExceeded
-// naming the path and the last connect error when deadline passes first, and
-// Cancelled when the caller's coroutine is cancelled.
-boost::asio::awaitable<Status> waitForSocket(std::string path,
-                                             std::chrono::steady_clock::time_point deadline);
+// and every reportInterval after that with the time waited. Returns
+// DeadlineExceeded naming the path and the last connect error when deadline
+// passes first, and Cancelled when the caller's coroutine is cancelled.
+boost::asio::awaitable<Status> waitForSocket(
+    std::string path, std::chrono::steady_clock::time_point deadline,
+    std::chrono::steady_clock::duration reportInterval = std::chrono::seconds(10));
 
 }  // namespace spike_bootstrap::spiffe

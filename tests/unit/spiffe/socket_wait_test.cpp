@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -15,6 +16,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "spike_bootstrap/common/log.h"
 #include "spike_bootstrap/spiffe/socket_wait.h"
 #include "support/workload_api/run_coroutine.h"
 #include "support/workload_api/temp_dir.h"
@@ -42,6 +47,14 @@ class UnixSocket {
  private:
   int fd_;
 };
+
+int countOf(const std::string& text, const std::string& part) {
+  int count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++count;
+  }
+  return count;
+}
 
 std::int64_t elapsedMs(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -110,6 +123,24 @@ TEST_CASE("socket wait times out naming the socket", "[spiffe][socket]") {
   CHECK_THAT(status.message(), Catch::Contains("No such file or directory"));
   CHECK(elapsedMs(start) >= 300);
   CHECK(elapsedMs(start) < 1500);
+}
+
+TEST_CASE("socket wait logs start and progress", "[spiffe][socket]") {
+  testing::TempDir dir;
+  std::ostringstream out;
+  logging::setSink(std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+
+  Status status =
+      testing::runCoroutine(waitForSocket(dir.file("missing.sock"), Clock::now() + 1100ms, 500ms));
+  logging::setSink(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+
+  // One line when the wait starts, then one at 500 ms and one at 1000 ms.
+  const std::string log = out.str();
+  CHECK(status.code() == StatusCode::kDeadlineExceeded);
+  CHECK(countOf(log, "waiting for the Workload API socket") == 3);
+  CHECK(countOf(log, "still waiting for the Workload API socket") == 2);
+  CHECK_THAT(log, Catch::Contains("waited_ms="));
+  CHECK_THAT(log, Catch::Contains(dir.file("missing.sock")));
 }
 
 TEST_CASE("socket wait reports refused connections", "[spiffe][socket]") {
