@@ -78,8 +78,12 @@ class Result {
 
   bool ok() const { return std::holds_alternative<T>(state_); }
 
-  // Returns the failure; an OK status when the result holds a value.
-  Status status() const { return ok() ? Status() : std::get<Status>(state_); }
+  // Returns the failure; an OK status when the result holds a value. The
+  // reference stays valid as long as the result does.
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<Status>(state_);
+  }
 
   T& value() & { return std::get<T>(state_); }
   const T& value() const& { return std::get<T>(state_); }

@@ -104,8 +104,9 @@ struct Config {
   // stays valid without renewal. Not a SPIKE variable.
   Duration leaseDuration = std::chrono::seconds(15);
 
-  // SPIKE_SYSTEM_LOG_LEVEL.
-  logging::Level logLevel = logging::Level::kWarn;
+  // SPIKE_SYSTEM_LOG_LEVEL. SPIKE's servers default to warn; a one-time job's
+  // log is its record of what happened, so this one defaults to info.
+  logging::Level logLevel = logging::Level::kInfo;
   // HOSTNAME: recorded as completed-by-pod. Empty when unset, and the caller
   // may then fall back to gethostname().
   std::string hostname;

@@ -2,7 +2,7 @@
 // configuration errors, all before any network call.
 #include <catch2/catch.hpp>
 
-#include "process/child_process.h"
+#include "support/process/child_process.h"
 
 using spike_bootstrap::testing::Environment;
 using spike_bootstrap::testing::runProcess;

@@ -1,5 +1,5 @@
 // ChildProcess over posix_spawn with pipes for stdout and stderr.
-#include "process/child_process.h"
+#include "support/process/child_process.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -98,7 +98,7 @@ TEST_CASE("config defaults match SPIKE", "[config]") {
   CHECK(config.initVerificationTimeout == 30min);
   CHECK(config.spiffeSourceTimeout == 30s);
   CHECK(config.leaseDuration == 15s);
-  CHECK(config.logLevel == logging::Level::kWarn);
+  CHECK(config.logLevel == logging::Level::kInfo);
   CHECK(config.hostname.empty());
   CHECK(config.serviceAccountDir == "/var/run/secrets/kubernetes.io/serviceaccount");
   CHECK_FALSE(config.kubernetesServiceHost.has_value());
@@ -128,7 +128,7 @@ TEST_CASE("config empty values count as unset", "[config]") {
   CHECK(config.backendStore == BackendStore::kSqlite);
   CHECK_FALSE(config.force);
   CHECK(config.keeperTimeout == 30s);
-  CHECK(config.logLevel == logging::Level::kWarn);
+  CHECK(config.logLevel == logging::Level::kInfo);
   CHECK_FALSE(config.kubernetesServiceHost.has_value());
   CHECK_FALSE(config.podName.has_value());
 }
