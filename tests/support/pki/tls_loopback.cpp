@@ -136,7 +136,8 @@ TlsOutcome TlsLoopbackServer::nextOutcome() {
   return outcome;
 }
 
-TlsOutcome connectTls(SSL_CTX* context, std::uint16_t port) {
+TlsOutcome connectTls(SSL_CTX* context, std::uint16_t port,
+                      const std::function<void(SSL*)>& inspect) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -162,6 +163,9 @@ TlsOutcome connectTls(SSL_CTX* context, std::uint16_t port) {
     } else {
       describePeer(ssl.get(), outcome);
       outcome.ok = true;
+      if (inspect) {
+        inspect(ssl.get());
+      }
       SSL_shutdown(ssl.get());
     }
   }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,6 +61,8 @@ class TlsLoopbackServer {
 
 // Connects to 127.0.0.1:port with context, performs the handshake and reads
 // the server's byte. Socket timeouts of 5 s keep a broken test from hanging.
-TlsOutcome connectTls(SSL_CTX* context, std::uint16_t port);
+// When inspect is set, it runs on the established connection.
+TlsOutcome connectTls(SSL_CTX* context, std::uint16_t port,
+                      const std::function<void(SSL*)>& inspect = {});
 
 }  // namespace spike_bootstrap::testing

@@ -104,6 +104,24 @@ TEST_CASE("client accepts keeper with valid SVID", "[spiffe][tls]") {
   CHECK(accepted.alpn == "http/1.1");
 }
 
+TEST_CASE("peer SPIFFE ID of established connection", "[spiffe][tls]") {
+  Pki pki;
+  TlsLoopbackServer server(
+      spiffeServerContext(pki.keeper, pki.ca.bundleDer(), PeerPolicy::anyId()));
+  SpiffeTlsProfile profile(fixed(snapshotOf(pki.bootstrap, pki.ca.bundleDer())), Role::kKeeper,
+                           {"example.org"});
+  auto context = profile.makeContext(loopbackUrl(server.port()));
+  REQUIRE(context.ok());
+
+  std::optional<SpiffeId> peer;
+  TlsOutcome client =
+      connectTls(context->get(), server.port(), [&](SSL* ssl) { peer = peerSpiffeId(ssl); });
+
+  REQUIRE(client.ok);
+  REQUIRE(peer.has_value());
+  CHECK(peer->toString() == kKeeperId);
+}
+
 TEST_CASE("client skips host name checks", "[spiffe][tls]") {
   // The keeper SVID names neither 127.0.0.1 nor any DNS name, and the URL's
   // host is 127.0.0.1: only the SPIFFE ID counts.
