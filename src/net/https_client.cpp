@@ -139,9 +139,8 @@ bool isFieldValue(std::string_view text) {
 }
 
 bool isRequestTarget(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return c > ' ' && c < 0x7f && c != '#';
-  });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c > ' ' && c < 0x7f && c != '#'; });
 }
 
 bool sendsBody(const HttpRequest& request) {
@@ -241,13 +240,13 @@ asio::awaitable<Result<tcp::resolver::results_type>> resolve(const Url& url,
   }
   pending->resolver.async_resolve(
       url.host, std::to_string(url.port), flags,
-      asio::bind_executor(executor, [pending](const error_code& error,
-                                              tcp::resolver::results_type endpoints) {
-        pending->finished = true;
-        pending->error = error;
-        pending->endpoints = std::move(endpoints);
-        pending->wakeup.cancel();
-      }));
+      asio::bind_executor(
+          executor, [pending](const error_code& error, tcp::resolver::results_type endpoints) {
+            pending->finished = true;
+            pending->error = error;
+            pending->endpoints = std::move(endpoints);
+            pending->wakeup.cancel();
+          }));
 
   auto [waitError] = co_await pending->wakeup.async_wait(kUseTuple);
   if (pending->finished) {
@@ -341,7 +340,8 @@ asio::awaitable<Result<HttpResponse>> exchangeOnce(const HttpRequest& request,
     co_return status.withContext(exchange.label + ": tls handshake");
   }
   tcpStream.expires_at(exchange.deadline);
-  auto [handshakeError] = co_await stream.async_handshake(asio::ssl::stream_base::client, kUseTuple);
+  auto [handshakeError] =
+      co_await stream.async_handshake(asio::ssl::stream_base::client, kUseTuple);
   if (handshakeError) {
     co_return handshakeFailure(exchange, handshakeError, profile, tlsContext.native_handle());
   }
@@ -357,7 +357,8 @@ asio::awaitable<Result<HttpResponse>> exchangeOnce(const HttpRequest& request,
   exchange.step = "write";
   tcpStream.expires_at(exchange.deadline);
   http::request_serializer<http::empty_body> serializer(*header);
-  auto [headerError, headerBytes] = co_await http::async_write_header(stream, serializer, kUseTuple);
+  auto [headerError, headerBytes] =
+      co_await http::async_write_header(stream, serializer, kUseTuple);
   if (headerError) {
     co_return failFromError(exchange, headerError);
   }
@@ -413,11 +414,16 @@ StatusCode codeForHttpStatus(int status) {
     return StatusCode::kUnavailable;
   }
   switch (status) {
-    case 401: return StatusCode::kUnauthenticated;
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: return StatusCode::kNotFound;
-    case 409: return StatusCode::kAborted;
-    default: break;
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
+    case 409:
+      return StatusCode::kAborted;
+    default:
+      break;
   }
   if (status >= 300 && status <= 399) {
     return StatusCode::kFailedPrecondition;
@@ -446,7 +452,12 @@ asio::awaitable<Result<HttpResponse>> sendRequest(HttpRequest request,
   exchange.label = request.method + " " + request.url.toString();
   exchange.start = Clock::now();
   exchange.timeout = options.timeout;
-  exchange.deadline = exchange.start + options.timeout;
+  // A timeout of duration::max() means "no deadline" and must not overflow.
+  if (options.timeout >= Clock::time_point::max() - exchange.start) {
+    exchange.deadline = Clock::time_point::max();
+  } else {
+    exchange.deadline = exchange.start + options.timeout;
+  }
   exchange.maxBodyBytes = options.maxBodyBytes;
 
   Result<HttpResponse> result = Status(StatusCode::kInternal, "request not run");

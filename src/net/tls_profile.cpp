@@ -46,8 +46,8 @@ int recordRejection(int preverifyOk, X509_STORE_CTX* store) {
   if (preverifyOk == 1) {
     return 1;
   }
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   SSL_CTX* context = ssl == nullptr ? nullptr : SSL_get_SSL_CTX(ssl);
   if (context == nullptr || SSL_CTX_get_ex_data(context, rejectionIndex()) != nullptr) {
     return 0;
@@ -91,15 +91,16 @@ Status addPemCertificates(const std::string& pem, X509_STORE* store) {
   // The loop ends with PEM_R_NO_START_LINE once the text is used up. Any other
   // error means a block was damaged.
   unsigned long error = ERR_peek_last_error();
-  if (error != 0 && !(ERR_GET_LIB(error) == ERR_LIB_PEM &&
-                      ERR_GET_REASON(error) == PEM_R_NO_START_LINE)) {
+  if (error != 0 &&
+      !(ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)) {
     return Status(StatusCode::kInvalidArgument,
                   "CA bundle: invalid PEM certificate: " + drainOpensslErrors());
   }
   ERR_clear_error();
   if (count == 0) {
-    return Status(StatusCode::kInvalidArgument,
-                  "CA bundle contains no PEM certificate (expected \"-----BEGIN CERTIFICATE-----\")");
+    return Status(
+        StatusCode::kInvalidArgument,
+        "CA bundle contains no PEM certificate (expected \"-----BEGIN CERTIFICATE-----\")");
   }
   return okStatus();
 }

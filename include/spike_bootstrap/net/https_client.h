@@ -45,6 +45,7 @@ struct HttpResponse {
 struct RequestOptions {
   // Deadline for the whole request: resolve, connect, handshake, write, read.
   // Time spent in beforeSend counts, but the deadline does not interrupt it.
+  // duration::max() means no deadline.
   std::chrono::steady_clock::duration timeout = std::chrono::seconds(30);
   // Responses with a larger body fail with DataLoss.
   std::size_t maxBodyBytes = 64 * 1024;
@@ -66,7 +67,8 @@ struct RequestOptions {
 //   DataLoss          response body over options.maxBodyBytes, header over
 //                     16 KiB, malformed HTTP
 //   InvalidArgument   method, path or header not valid HTTP (nothing is sent)
-//   Cancelled         the awaiting coroutine was cancelled; the connection is
+//   Cancelled         the awaiting coroutine got a terminal cancellation (the
+//                     kind Asio's default filter passes on); the connection is
 //                     closed at once
 // Interim 1xx responses are skipped. Await it on a single-threaded io_context
 // or a strand. profile must outlive the call. The coroutine cannot be

@@ -53,7 +53,8 @@ std::string derOf(X509* cert) {
 // visibly get it; our client must only ever offer "http/1.1".
 int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outSize,
                const unsigned char* offered, unsigned int offeredSize, void* /*arg*/) {
-  static const unsigned char kPreference[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static const unsigned char kPreference[] = {2,   'h', '2', 8,   'h', 't',
+                                              't', 'p', '/', '1', '.', '1'};
   unsigned char* selected = nullptr;
   if (SSL_select_next_proto(&selected, outSize, kPreference, sizeof(kPreference), offered,
                             offeredSize) != OPENSSL_NPN_NEGOTIATED) {
@@ -196,7 +197,8 @@ class TestHttpsServer::Impl {
       co_await timer.async_wait(kUseTuple);
     }
 
-    auto [handshakeError] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    auto [handshakeError] =
+        co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
     recordHandshake(index, stream.native_handle(), handshakeError);
     if (handshakeError) {
       co_return;
@@ -274,7 +276,8 @@ class TestHttpsServer::Impl {
     response.chunked(true);
     response.keep_alive(keepAlive);
     http::response_serializer<http::empty_body> serializer(response);
-    auto [headerError, headerBytes] = co_await http::async_write_header(stream, serializer, kUseTuple);
+    auto [headerError, headerBytes] =
+        co_await http::async_write_header(stream, serializer, kUseTuple);
     if (headerError) {
       co_return false;
     }
@@ -287,7 +290,8 @@ class TestHttpsServer::Impl {
         co_return false;
       }
     }
-    auto [lastError, lastBytes] = co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
+    auto [lastError, lastBytes] =
+        co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
     co_return !lastError && keepAlive;
   }
 
@@ -329,7 +333,8 @@ class TestHttpsServer::Impl {
     changed_.notify_all();
   }
 
-  ReceivedRequest recordRequest(std::size_t index, const http::request<http::string_body>& message) {
+  ReceivedRequest recordRequest(std::size_t index,
+                                const http::request<http::string_body>& message) {
     ReceivedRequest request;
     request.connection = index;
     request.method = std::string(message.method_string());

@@ -91,8 +91,7 @@ class TestHttpsServer {
   // Binds address:0 at once, so port() and url() are known before start().
   // Until start() the socket does not listen, so connections are refused the
   // way they are by a peer that is not up yet. Throws when binding fails.
-  TestHttpsServer(SslCtxPtr context, RequestHandler handler,
-                  TestHttpsServerOptions options = {});
+  TestHttpsServer(SslCtxPtr context, RequestHandler handler, TestHttpsServerOptions options = {});
   // Stops the server.
   ~TestHttpsServer();
 

@@ -12,8 +12,8 @@
 
 #include <chrono>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "spike_bootstrap/net/https_client.h"
 #include "spike_bootstrap/net/tls_profile.h"
@@ -21,6 +21,7 @@
 #include "support/pki/test_pki.h"
 
 namespace asio = boost::asio;
+using Catch::Contains;
 using spike_bootstrap::Result;
 using spike_bootstrap::SslCtxPtr;
 using spike_bootstrap::Status;
@@ -46,7 +47,6 @@ using spike_bootstrap::testing::TestCa;
 using spike_bootstrap::testing::TestCert;
 using spike_bootstrap::testing::TestHttpsServer;
 using spike_bootstrap::testing::TestHttpsServerOptions;
-using Catch::Contains;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -119,8 +119,7 @@ Result<HttpResponse> run(HttpRequest request, const TlsClientProfile& profile,
   Clock::time_point cancelledAt;
   Clock::time_point finishedAt;
   asio::cancellation_signal cancel;
-  asio::co_spawn(io,
-                 sendInto(result, std::move(request), profile, std::move(options), &finishedAt),
+  asio::co_spawn(io, sendInto(result, std::move(request), profile, std::move(options), &finishedAt),
                  asio::bind_cancellation_slot(cancel.slot(), rethrowFailure));
 
   asio::steady_timer cancelTimer(io);
@@ -155,9 +154,8 @@ std::unique_ptr<TestHttpsServer> startServer(
 }  // namespace
 
 TEST_CASE("client posts JSON and reads 200", "[net][https]") {
-  auto server = startServer([](const ReceivedRequest&) {
-    return ServerReply::json(200, "{\"hash\":\"abc\"}");
-  });
+  auto server = startServer(
+      [](const ReceivedRequest&) { return ServerReply::json(200, "{\"hash\":\"abc\"}"); });
   CaTlsProfile profile = caProfile();
 
   auto result = run(postTo(*server), profile);
@@ -239,8 +237,7 @@ TEST_CASE("client sends SNI and checks DNS names", "[net][https]") {
   CHECK(result->status == 200);
   REQUIRE(server->waitForConnections(1, 5s));
   CHECK(server->connections().back().serverName == "localhost");
-  CHECK(server->requests().front().header("Host") ==
-        "localhost:" + std::to_string(server->port()));
+  CHECK(server->requests().front().header("Host") == "localhost:" + std::to_string(server->port()));
 }
 
 TEST_CASE("client returns HTTP error statuses", "[net][https]") {
@@ -430,6 +427,18 @@ TEST_CASE("client times out a slow reply", "[net][https]") {
   CHECK(elapsed < 2s);
 }
 
+TEST_CASE("client accepts an unlimited timeout", "[net][https]") {
+  auto server = startServer();
+  CaTlsProfile profile = caProfile();
+  RequestOptions options;
+  options.timeout = std::chrono::steady_clock::duration::max();
+
+  auto result = run(postTo(*server), profile, options);
+
+  REQUIRE(result.ok());
+  CHECK(result->status == 200);
+}
+
 TEST_CASE("client times out a stalled handshake", "[net][https]") {
   TestHttpsServerOptions serverOptions;
   serverOptions.handshakeDelay = 5s;
@@ -568,9 +577,8 @@ TEST_CASE("client stops promptly when cancelled", "[net][https]") {
   Clock::duration latency{};
 
   SECTION("while waiting for the reply") {
-    auto server = startServer([](const ReceivedRequest&) {
-      return ServerReply::withMode(ServerReply::Mode::kHang);
-    });
+    auto server = startServer(
+        [](const ReceivedRequest&) { return ServerReply::withMode(ServerReply::Mode::kHang); });
     auto result = run(postTo(*server), profile, {}, 300ms, &latency);
     REQUIRE_FALSE(result.ok());
     CHECK(result.status().code() == StatusCode::kCancelled);
@@ -693,7 +701,8 @@ TEST_CASE("server records the client certificate", "[net][https]") {
   // A profile that also presents a client certificate, the way SPIFFE mTLS does.
   class ClientCertProfile final : public TlsClientProfile {
    public:
-    ClientCertProfile(std::string caPem, TestCert cert) : ca_(std::move(caPem)), cert_(std::move(cert)) {}
+    ClientCertProfile(std::string caPem, TestCert cert)
+        : ca_(std::move(caPem)), cert_(std::move(cert)) {}
     Result<SslCtxPtr> makeContext(const Url& url) const override {
       auto context = ca_.makeContext(url);
       if (context.ok()) {
@@ -730,9 +739,8 @@ TEST_CASE("server records the client certificate", "[net][https]") {
 }
 
 TEST_CASE("server stops promptly with open connections", "[net][https]") {
-  auto server = startServer([](const ReceivedRequest&) {
-    return ServerReply::withMode(ServerReply::Mode::kHang);
-  });
+  auto server = startServer(
+      [](const ReceivedRequest&) { return ServerReply::withMode(ServerReply::Mode::kHang); });
   CaTlsProfile profile = caProfile();
   asio::io_context io;
   std::optional<Result<HttpResponse>> result;
