@@ -144,6 +144,9 @@ TEST_CASE("run fails with too few keepers", "[run][keeper]") {
   // Nexus is asked to verify only once a threshold stored their shares. The
   // one request allowed is the preflight that checks Nexus has no key yet.
   CHECK(deployment.nexus().requestCount() <= 1);
+  for (const VerifyRecord& request : deployment.nexus().requests()) {
+    CHECK(request.status == 503);
+  }
   CHECK(deployment.nexus().verifiedCount() == 0);
 
   std::string summary = lastLine(run.log);
@@ -168,6 +171,7 @@ TEST_CASE("run rejects keeper with nexus ID", "[run][keeper]") {
   CHECK(run.exitCode == 0);
   CHECK(deployment.keeper(2).requestCount() == 0);
   CHECK_FALSE(deployment.keeper(2).shard().has_value());
+  REQUIRE(deployment.keeper(2).waitForHandshakes(1, 5s));
   CHECK(deployment.keeper(2).failedHandshakeCount() >= 1);
   CHECK(deployment.keeper(1).acceptedCount() == 1);
   CHECK(deployment.keeper(3).acceptedCount() == 1);

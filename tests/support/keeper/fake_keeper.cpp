@@ -208,6 +208,10 @@ bool FakeKeeper::waitForRequests(std::size_t count, std::chrono::milliseconds ti
   return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
 }
 
+bool FakeKeeper::waitForHandshakes(std::size_t count, std::chrono::milliseconds timeout) const {
+  return server_->waitForConnections(count, timeout);
+}
+
 std::vector<std::string> FakeKeeper::serverErrors() const { return server_->errors(); }
 
 }  // namespace spike_bootstrap::testing

@@ -109,9 +109,11 @@ class FakeKeeper {
   std::size_t connectionCount() const;
   std::size_t failedHandshakeCount() const;
 
-  // Wait until a shard was stored, or until count requests arrived; false on timeout.
+  // Wait until a shard was stored, until count requests arrived, or until
+  // count TLS handshakes finished (successful or not); false on timeout.
   bool waitForShard(std::chrono::milliseconds timeout) const;
   bool waitForRequests(std::size_t count, std::chrono::milliseconds timeout) const;
+  bool waitForHandshakes(std::size_t count, std::chrono::milliseconds timeout) const;
 
   // Errors the server hit outside a request, such as a handler exception.
   std::vector<std::string> serverErrors() const;
