@@ -67,7 +67,7 @@ int recordRejection(int preverifyOk, X509_STORE_CTX* store) {
   return 0;
 }
 
-// Adds every certificate of a PEM bundle to store. Fails when the text holds
+// Adds every certificate of a PEM bundle to store. Fails when the text contains
 // no certificate or a block that does not parse.
 Status addPemCertificates(const std::string& pem, X509_STORE* store) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

@@ -24,8 +24,9 @@ class TlsClientProfile {
   //
   // The client hands the context to boost::asio::ssl::context, whose
   // destructor deletes whatever SSL_CTX_get_app_data() and the default
-  // password callback user data point to. Keep per-context state in an ex_data
-  // index of your own (SSL_CTX_get_ex_new_index), never in those two slots.
+  // password callback user data point to (Boost 1.81), and Asio's stream does
+  // the same with SSL_get_app_data(). Keep state in ex_data indexes of your
+  // own (SSL_CTX_get_ex_new_index, SSL_get_ex_new_index), never in those slots.
   virtual Result<SslCtxPtr> makeContext(const Url& url) const = 0;
 
   // True when the server certificate must match the URL's host name or IP.
@@ -41,7 +42,7 @@ class TlsClientProfile {
 // Verifies the server against the PEM CA certificates in caPem, with host-name
 // or IP checks, and presents no client certificate. Offers TLS 1.2 and later
 // and ALPN "http/1.1" only. makeContext() fails with InvalidArgument when caPem
-// holds no certificate or a damaged PEM block.
+// contains no certificate or a damaged PEM block.
 class CaTlsProfile final : public TlsClientProfile {
  public:
   explicit CaTlsProfile(std::string caPem) : caPem_(std::move(caPem)) {}
