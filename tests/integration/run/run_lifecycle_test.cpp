@@ -90,7 +90,9 @@ TEST_CASE("run waits for a late Workload API socket", "[run][lifecycle]") {
   INFO(run.log);
 
   CHECK(run.exitCode == 0);
-  CHECK(run.elapsed >= 1500ms);
+  // The socket appeared 1.5 s after startAfter(), a little before the binary
+  // started, so allow some slack.
+  CHECK(run.elapsed >= 1s);
   CHECK(deployment.nexus().verifiedCount() == 1);
 }
 

@@ -20,7 +20,8 @@ TEST_CASE("run waits for nexus starting late", "[run][nexus]") {
 
   CHECK(run.exitCode == 0);
   CHECK(deployment.nexus().verifiedCount() == 1);
-  CHECK(run.elapsed >= 3s);
+  // Nexus started 3 s after startAfter(), a little before the binary did.
+  CHECK(run.elapsed >= 2500ms);
   CHECK(contains(lastLine(run.log), "bootstrap completed: exit_code=0"));
 }
 
