@@ -3,13 +3,23 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "spike_bootstrap/app/cli.h"
 #include "spike_bootstrap/app/process.h"
 #include "spike_bootstrap/app/run.h"
+#include "spike_bootstrap/app/status_report.h"
 #include "spike_bootstrap/app/summary.h"
 #include "spike_bootstrap/common/log.h"
 #include "spike_bootstrap/config/config.h"
+#include "spike_bootstrap/kube/api_client.h"
+#include "spike_bootstrap/kube/configmap_client.h"
+#include "spike_bootstrap/kube/in_cluster.h"
+#include "spike_bootstrap/kube/state_record.h"
 
 namespace spike_bootstrap::app {
 namespace {
@@ -29,6 +39,22 @@ void logEffectiveConfig(const config::Config& config) {
   for (const auto& [name, value] : config::describe(config)) {
     appLog().info("setting", {{"name", name}, {"value", value}});
   }
+}
+
+// Reads the configuration for `status`, which needs only the Kubernetes
+// settings. Keeper peers, shares and threshold may be unset (an operator runs
+// status from anywhere in the namespace), so they are not checked: the memory
+// backend is the one setting under which loadConfig() skips those checks.
+Result<config::Config> loadStatusConfig() {
+  config::EnvLookup environment = config::processEnvironment();
+  config::EnvLookup withoutKeeperChecks =
+      [environment](std::string_view name) -> std::optional<std::string> {
+    if (name == "SPIKE_NEXUS_BACKEND_STORE") {
+      return "memory";
+    }
+    return environment(name);
+  };
+  return config::loadConfig(withoutKeeperChecks);
 }
 
 }  // namespace
@@ -69,10 +95,63 @@ int runInitCommand() {
   return summary.exitCode;
 }
 
-int runStatusCommand(bool /*json*/) {
-  // TODO: read the state record once the Kubernetes client exists.
-  std::fprintf(stderr, "spike-bootstrap: status is not available yet\n");
-  return kExitRetryable;
+int runStatusCommand(bool json) {
+  logging::configure(logFormatForStderr(), logging::Level::kWarn);
+  Result<config::Config> config = loadStatusConfig();
+  if (!config.ok()) {
+    std::fprintf(stderr, "spike-bootstrap status: invalid configuration: %s\n",
+                 config.status().message().c_str());
+    return kExitUsage;
+  }
+  if (!config->inCluster()) {
+    std::fprintf(stderr,
+                 "spike-bootstrap status: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
+                 "are not set; outside Kubernetes no state is recorded\n");
+    return kExitRetryable;
+  }
+  Result<kube::InClusterConfig> cluster = kube::InClusterConfig::load(*config);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "spike-bootstrap status: %s\n", cluster.status().message().c_str());
+    return kExitRetryable;
+  }
+  const std::string namespaceName = cluster->namespaceName();
+
+  boost::asio::io_context io;
+  kube::ApiClient api(std::move(*cluster));
+  kube::ConfigMapClient configMaps(api);
+  std::optional<kube::ApiResult<kube::ConfigMap>> read;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        read.emplace(co_await configMaps.get(config->configMapName));
+      },
+      [](std::exception_ptr error) {
+        if (error) {
+          std::rethrow_exception(error);
+        }
+      });
+  io.run();
+
+  std::optional<kube::StateRecord> record;
+  if (!read || (!read->ok() && !read->error().notFound())) {
+    std::fprintf(stderr, "spike-bootstrap status: could not read the state record: %s\n",
+                 read ? read->status().toString().c_str() : "no answer");
+    return kExitRetryable;
+  }
+  if (read->ok()) {
+    Result<kube::StateRecord> parsed = kube::parseStateRecord((*read)->data);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "spike-bootstrap status: %s\n", parsed.status().message().c_str());
+      return kExitRefused;
+    }
+    record = std::move(*parsed);
+  }
+
+  auto now = std::chrono::system_clock::now();
+  std::string text = json ? formatStatusJson(config->configMapName, namespaceName, record, now)
+                          : formatStatusText(config->configMapName, namespaceName, record, now);
+  std::fputs(text.c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace spike_bootstrap::app
