@@ -22,6 +22,7 @@
 
 #include "spike_bootstrap/app/cli.h"
 #include "spike_bootstrap/app/keeper_fanout.h"
+#include "spike_bootstrap/app/kube_journal.h"
 #include "spike_bootstrap/app/run_journal.h"
 #include "spike_bootstrap/common/log.h"
 #include "spike_bootstrap/crypto/probe.h"
@@ -44,15 +45,13 @@ using std::chrono::steady_clock;
 // then; the process must exit within 2 s of the signal.
 constexpr milliseconds kShutdownGrace{1500};
 
+// How long recording the outcome (a Kubernetes Event) may delay the exit.
+constexpr milliseconds kOutcomeReportWindow{3000};
+constexpr milliseconds kOutcomeReportWindowAfterStop{300};
+
 const logging::Logger& runLog() {
   static const logging::Logger logger("run");
   return logger;
-}
-
-// Chooses where the run records its progress.
-// TODO: use the state ConfigMap in a cluster once the Kubernetes journal exists.
-std::unique_ptr<RunJournal> makeRunJournal(const config::Config& /*config*/) {
-  return std::make_unique<NoStateJournal>();
 }
 
 RunSummary makeSummary(std::string outcome, int exitCode, std::string detail) {
@@ -100,6 +99,11 @@ class BootstrapRun {
 
   // Stops the run: pending operations end with Cancelled.
   void cancel(std::string reason);
+
+  // Reports the outcome (a pod Event in Kubernetes). Best effort.
+  asio::awaitable<void> reportOutcome(RunSummary summary) {
+    co_await journal_->reportOutcome(summary.outcome, formatSummary(summary));
+  }
 
   bool cancelled() const { return cancelReason_.has_value(); }
 
@@ -277,6 +281,7 @@ asio::awaitable<RunSummary> BootstrapRun::distributeAndVerify() {
   }
   runLog().info("threshold of keepers reached, verifying with SPIKE Nexus",
                 {{"acknowledged", fanout.acknowledgedCount()}, {"threshold", threshold}});
+  co_await journal_->markVerifying();
 
   spike::VerifySettings verifySettings;
   verifySettings.timeout = config_.initVerificationTimeout;
@@ -349,15 +354,30 @@ asio::awaitable<RunSummary> BootstrapRun::finishVerified(KeeperFanout& fanout) {
 
 }  // namespace
 
+// The deadline every step shares: SPIKE_BOOTSTRAP_TIMEOUT, or a day when it
+// is 0 (no limit), which keeps deadline arithmetic away from overflow.
+steady_clock::time_point runDeadline(const config::Config& config, steady_clock::time_point start) {
+  if (config.bootstrapTimeout.count() > 0) {
+    return start + duration_cast<steady_clock::duration>(config.bootstrapTimeout);
+  }
+  return start + std::chrono::hours(24);
+}
+
 RunSummary runBootstrap(const config::Config& config) {
   const auto started = steady_clock::now();
   if (config.backendStore == config::BackendStore::kMemory) {
     return makeSummary("skipped", kExitOk,
                        "SPIKE_NEXUS_BACKEND_STORE is memory: Nexus keeps no root key to bootstrap");
   }
+  Result<std::unique_ptr<RunJournal>> journal = makeRunJournal(config, runDeadline(config, started));
+  if (!journal.ok()) {
+    RunSummary failed = makeSummary("failed", kExitRetryable, journal.status().message());
+    failed.keepersTotal = config.shamirShares;
+    return failed;
+  }
 
   asio::io_context io;
-  BootstrapRun run(config, makeRunJournal(config));
+  BootstrapRun run(config, std::move(*journal));
   std::optional<RunSummary> summary;
   asio::cancellation_signal cancelRun;
 
@@ -408,15 +428,17 @@ RunSummary runBootstrap(const config::Config& config) {
 
   io.run();
 
-  RunSummary result = summary.value_or(
-      makeSummary("failed", kExitRetryable,
-                  "run stopped: " + std::string(run.cancelled() ? "did not wind down in time"
-                                                                : "io_context ended early")));
-  if (!summary && run.cancelled()) {
-    result.detail = "run stopped before it could wind down";
-  }
+  RunSummary result = summary.value_or(makeSummary(
+      "failed", kExitRetryable,
+      run.cancelled() ? "run stopped before it could wind down" : "the run ended early"));
   result.keepersTotal = result.keepersTotal == 0 ? config.shamirShares : result.keepersTotal;
   result.duration = duration_cast<milliseconds>(steady_clock::now() - started);
+
+  // The outcome Event gets a short window of its own, shorter after a signal
+  // so that the process still exits within 2 s of SIGTERM.
+  io.restart();
+  asio::co_spawn(io, run.reportOutcome(result), [&](std::exception_ptr) { io.stop(); });
+  io.run_for(run.cancelled() ? kOutcomeReportWindowAfterStop : kOutcomeReportWindow);
   return result;
 }
 

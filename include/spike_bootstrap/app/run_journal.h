@@ -48,6 +48,10 @@ class RunJournal {
   // Records that keeperId acknowledged its share. Best effort.
   virtual boost::asio::awaitable<void> recordAcknowledged(int keeperId) = 0;
 
+  // Records that a threshold of keepers acknowledged and Nexus is being
+  // asked to verify. Best effort.
+  virtual boost::asio::awaitable<void> markVerifying() = 0;
+
   // Records completion after Nexus verified the key; retried until it
   // succeeds or the run's deadline passes. A failure must end the run with
   // exit 3, because a retry would re-key a verified deployment.
@@ -60,6 +64,11 @@ class RunJournal {
   // Tells an operator how to record completion by hand (a kubectl command),
   // or "" when there is no record.
   virtual std::string markCompletedHint() const = 0;
+
+  // Reports the run's outcome where operators look (a Kubernetes Event on the
+  // pod). Best effort.
+  virtual boost::asio::awaitable<void> reportOutcome(const std::string& outcome,
+                                                     const std::string& summaryLine) = 0;
 };
 
 // The journal outside Kubernetes: nothing is recorded, every run proceeds.
@@ -69,9 +78,13 @@ class NoStateJournal final : public RunJournal {
   boost::asio::awaitable<JournalDecision> claim() override { co_return JournalDecision{}; }
   boost::asio::awaitable<Status> recordPossibleDelivery(int) override { co_return Status(); }
   boost::asio::awaitable<void> recordAcknowledged(int) override { co_return; }
+  boost::asio::awaitable<void> markVerifying() override { co_return; }
   boost::asio::awaitable<Status> markCompleted() override { co_return Status(); }
   boost::asio::awaitable<void> markFailed(std::string) override { co_return; }
   std::string markCompletedHint() const override { return ""; }
+  boost::asio::awaitable<void> reportOutcome(const std::string&, const std::string&) override {
+    co_return;
+  }
 };
 
 }  // namespace spike_bootstrap::app
