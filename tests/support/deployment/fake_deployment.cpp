@@ -41,6 +41,12 @@ FakeDeployment::FakeDeployment(FakeDeploymentOptions options)
   nexusOptions.address = options_.address;
   nexus_ = std::make_unique<FakeNexus>(
       ca_, [this] { return heldShares(); }, options_.threshold, nexusOptions);
+
+  if (options_.kubernetes) {
+    FakeKubeApiOptions kubeOptions;
+    kubeOptions.address = options_.address;
+    kubeApi_ = std::make_unique<FakeKubeApi>(kubeOptions);
+  }
 }
 
 FakeDeployment::~FakeDeployment() {
@@ -75,6 +81,20 @@ FakeKeeper& FakeDeployment::keeper(int id) {
   return *keepers_[static_cast<std::size_t>(id - 1)];
 }
 
+FakeKubeApi& FakeDeployment::kubeApi() const {
+  if (!kubeApi_) {
+    throw std::logic_error("fake deployment has no Kubernetes API server; set options.kubernetes");
+  }
+  return *kubeApi_;
+}
+
+std::optional<kube::ConfigMap> FakeDeployment::stateConfigMap() const {
+  if (!kubeApi_) {
+    return std::nullopt;
+  }
+  return kubeApi_->configMap(kStateConfigMapName);
+}
+
 std::vector<crypto::KeeperShare> FakeDeployment::heldShares() const {
   std::vector<crypto::KeeperShare> shares;
   for (const auto& keeper : keepers_) {
@@ -91,7 +111,7 @@ Environment FakeDeployment::environment() const {
     peers += (peers.empty() ? "" : ",") + keeper->url();
   }
   const std::string& trustDomain = options_.trustDomain;
-  return Environment{
+  Environment environment{
       {"SPIFFE_ENDPOINT_SOCKET", "unix://" + socketPath()},
       {"SPIKE_NEXUS_KEEPER_PEERS", peers},
       {"SPIKE_NEXUS_SHAMIR_SHARES", std::to_string(options_.keepers)},
@@ -114,6 +134,16 @@ Environment FakeDeployment::environment() const {
       {"SPIKE_SYSTEM_LOG_LEVEL", "debug"},
       {"SPIKE_BOOTSTRAP_TERMINATION_LOG", terminationLogPath()},
   };
+  if (kubeApi_) {
+    environment["KUBERNETES_SERVICE_HOST"] = kubeApi_->host();
+    environment["KUBERNETES_SERVICE_PORT"] = kubeApi_->port();
+    environment["SPIKE_BOOTSTRAP_SERVICEACCOUNT_DIR"] =
+        kubeApi_->serviceAccountDir().path().string();
+    environment["POD_NAME"] = options_.podName;
+    environment["POD_NAMESPACE"] = kubeApi_->namespaceName();
+    environment["HOSTNAME"] = options_.podName;
+  }
+  return environment;
 }
 
 std::string FakeDeployment::terminationLog() const {

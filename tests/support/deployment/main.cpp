@@ -1,7 +1,8 @@
 // spike-fake-deployment: starts a fake SPIKE deployment (Workload API,
-// keepers, Nexus) on loopback for demos and manual runs of spike-bootstrap,
-// prints the environment that points spike-bootstrap at it and reports what
-// the keepers store and whether Nexus verified. See --help.
+// keepers, Nexus and, with --k8s, a Kubernetes API server) on loopback for
+// demos and manual runs of spike-bootstrap. It prints the environment that
+// points spike-bootstrap at it. Its report shows what the keepers store,
+// whether Nexus verified and what the state ConfigMap records. See --help.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -35,11 +36,18 @@ socket in a new directory under /tmp (it issues the bootstrap SVID), fake SPIKE
 Keepers and a fake SPIKE Nexus, all with SPIFFE mTLS from a test CA made at
 start-up. Then it prints the environment for spike-bootstrap.
 
+With --k8s it also runs a fake Kubernetes API server with its own cluster CA
+and a ServiceAccount directory (token, ca.crt, namespace "spike"), and the
+environment carries KUBERNETES_SERVICE_HOST/PORT,
+SPIKE_BOOTSTRAP_SERVICEACCOUNT_DIR, POD_NAME, POD_NAMESPACE and HOSTNAME, so
+spike-bootstrap keeps its state record in the ConfigMap spike-bootstrap-state.
+
 Options:
   --keepers N          number of keepers, N >= 1 (default 3)
   --threshold T        shares needed to rebuild the root key, 1 <= T <= N
                        (default 2)
   --trust-domain NAME  trust domain of every SPIFFE ID (default spike.test)
+  --k8s                also run a fake Kubernetes API server (see above)
   --env-file PATH      write the environment to PATH (replaced atomically)
                        instead of standard output
   --ignore-stdin       keep running at the end of standard input; use this
@@ -53,9 +61,15 @@ Standard output, one item a line:
                        (or share=none): what keeper I stores; the SHA-256 of
                        the share, never its value
   nexus url=U requests=R verified=true|false
+  configmap name=N namespace=S exists=false, or exists=true
+      bootstrap-completed=V completed-at=T completed-by-pod=P phase=F
+      shares-possibly-delivered=IDS keepers-acknowledged=IDS
+                       (with --k8s, on one line) the state record; a key
+                       that is not set shows as "-"
 
-The keeper and nexus lines are printed once Nexus first verified the root
-key, on the command "status" read from standard input, and before exiting.
+These report lines are printed once Nexus first verified the root key (with
+--k8s, once the record is completed as well), on the command "status" read
+from standard input, and before exiting.
 
 It stops on SIGTERM, SIGINT or the end of standard input, and exits 0.
 Exit code 2 means invalid options, 1 that the deployment could not start.
@@ -93,6 +107,10 @@ std::optional<ProgramOptions> parseArguments(int argc, char** argv, int& exitCod
     }
     if (arg == "--ignore-stdin") {
       options.ignoreStdin = true;
+      continue;
+    }
+    if (arg == "--k8s") {
+      options.deployment.kubernetes = true;
       continue;
     }
     if (i + 1 >= args.size()) {
@@ -152,6 +170,41 @@ bool writeEnvFile(const std::string& path, const std::string& text) {
   return !error;
 }
 
+// Returns the value of key in data as one word: "-" when it is unset or
+// empty, and any blank or control character replaced with "_".
+std::string recordValue(const spike_bootstrap::kube::ConfigMapData& data, std::string_view key) {
+  auto found = data.find(key);
+  if (found == data.end() || found->second.empty()) {
+    return "-";
+  }
+  std::string value = found->second;
+  for (char& c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      c = '_';
+    }
+  }
+  return value;
+}
+
+// Prints the state ConfigMap's record. The record contains no secrets, only
+// IDs, times and pod names, and last-error is left out because it is free text.
+void printStateRecord(const FakeDeployment& deployment) {
+  const auto& api = deployment.kubeApi();
+  std::cout << "configmap name=" << spike_bootstrap::testing::kStateConfigMapName
+            << " namespace=" << api.namespaceName();
+  std::optional<spike_bootstrap::kube::ConfigMap> configMap = deployment.stateConfigMap();
+  if (!configMap) {
+    std::cout << " exists=false\n";
+    return;
+  }
+  std::cout << " exists=true";
+  for (std::string_view key : {"bootstrap-completed", "completed-at", "completed-by-pod", "phase",
+                               "shares-possibly-delivered", "keepers-acknowledged"}) {
+    std::cout << " " << key << "=" << recordValue(configMap->data, key);
+  }
+  std::cout << "\n";
+}
+
 void printReport(FakeDeployment& deployment) {
   for (int id = 1; id <= deployment.keeperCount(); ++id) {
     auto& keeper = deployment.keeper(id);
@@ -166,7 +219,11 @@ void printReport(FakeDeployment& deployment) {
   }
   auto& nexus = deployment.nexus();
   std::cout << "nexus url=" << nexus.url() << " requests=" << nexus.requestCount()
-            << " verified=" << (nexus.verifiedCount() > 0 ? "true" : "false") << std::endl;
+            << " verified=" << (nexus.verifiedCount() > 0 ? "true" : "false") << "\n";
+  if (deployment.hasKubeApi()) {
+    printStateRecord(deployment);
+  }
+  std::cout.flush();
 }
 
 // Reads what standard input has and runs its commands. Returns false at the
@@ -194,6 +251,20 @@ bool readCommands(std::string& pending, FakeDeployment& deployment) {
   return true;
 }
 
+// Returns true once Nexus verified the root key and, with a Kubernetes API
+// server, the state record marks the bootstrap completed. The run writes that
+// mark right after the verification.
+bool bootstrapFinished(FakeDeployment& deployment) {
+  if (deployment.nexus().verifiedCount() == 0) {
+    return false;
+  }
+  if (!deployment.hasKubeApi()) {
+    return true;
+  }
+  std::optional<spike_bootstrap::kube::ConfigMap> configMap = deployment.stateConfigMap();
+  return configMap && recordValue(configMap->data, "bootstrap-completed") == "true";
+}
+
 // Serves until SIGTERM, SIGINT or the end of standard input.
 void serve(FakeDeployment& deployment, int signals, bool readStdin) {
   bool reportedVerification = false;
@@ -213,7 +284,7 @@ void serve(FakeDeployment& deployment, int signals, bool readStdin) {
         return;
       }
     }
-    if (!reportedVerification && deployment.nexus().verifiedCount() > 0) {
+    if (!reportedVerification && bootstrapFinished(deployment)) {
       reportedVerification = true;
       printReport(deployment);
     }
