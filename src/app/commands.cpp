@@ -60,6 +60,7 @@ Result<config::Config> loadStatusConfig() {
 }  // namespace
 
 int runInitCommand() {
+  catchEarlySignals();
   std::vector<std::string> hardeningWarnings = hardenProcess();
   logging::configure(logFormatForStderr(), logging::Level::kInfo);
 

@@ -5,12 +5,30 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 
 #include "spike_bootstrap/crypto/secret_bytes.h"
 
 namespace spike_bootstrap::app {
+namespace {
+
+volatile std::sig_atomic_t caughtSignal = 0;
+
+void recordSignal(int signal) { caughtSignal = signal; }
+
+}  // namespace
+
+void catchEarlySignals() {
+  struct sigaction action {};
+  action.sa_handler = recordSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+int earlySignal() { return caughtSignal; }
 
 std::vector<std::string> hardenProcess() {
   std::vector<std::string> warnings;

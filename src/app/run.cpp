@@ -15,6 +15,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -23,6 +24,7 @@
 #include "spike_bootstrap/app/cli.h"
 #include "spike_bootstrap/app/keeper_fanout.h"
 #include "spike_bootstrap/app/kube_journal.h"
+#include "spike_bootstrap/app/process.h"
 #include "spike_bootstrap/app/run_journal.h"
 #include "spike_bootstrap/common/log.h"
 #include "spike_bootstrap/crypto/probe.h"
@@ -44,6 +46,9 @@ using std::chrono::steady_clock;
 // After SIGTERM, the io_context is stopped if the run has not wound down by
 // then; the process must exit within 2 s of the signal.
 constexpr milliseconds kShutdownGrace{1500};
+
+// Holds the io_context of a stopped run, deliberately never destroyed.
+asio::io_context* abandonedContext = nullptr;
 
 // How long recording the outcome (a Kubernetes Event) may delay the exit.
 constexpr milliseconds kOutcomeReportWindow{3000};
@@ -179,10 +184,26 @@ asio::awaitable<std::optional<RunSummary>> BootstrapRun::refuseIfNexusHasKey() {
   }
   spike::NexusPreflight preflight =
       co_await spike::preflightNexus(config_.nexusApiUrl, *nexusProfile_, kPreflightTimeout);
-  if (!preflight.hasRootKey) {
-    runLog().info("SPIKE Nexus is not serving yet, as expected before a bootstrap",
-                  {{"url", config_.nexusApiUrl}, {"observed", preflight.observed}});
-    co_return std::nullopt;
+  switch (preflight.state) {
+    case spike::NexusState::kNotServing:
+      runLog().info("SPIKE Nexus is not serving yet, as expected before a bootstrap",
+                    {{"url", config_.nexusApiUrl}, {"observed", preflight.observed}});
+      co_return std::nullopt;
+    case spike::NexusState::kNotNexus:
+      co_return makeSummary(
+          "failed", kExitRetryable,
+          fmt::format("the server at SPIKE_NEXUS_API_URL {} is not SPIKE Nexus ({}), so it could "
+                      "never verify the key; nothing was sent to the keepers. Check "
+                      "SPIKE_NEXUS_API_URL and SPIKE_TRUST_ROOT_NEXUS",
+                      config_.nexusApiUrl, preflight.observed));
+    case spike::NexusState::kUndetermined:
+      co_return makeSummary(
+          "failed", kExitRetryable,
+          fmt::format("could not tell whether SPIKE Nexus at {} already holds a root key: {}; "
+                      "nothing was sent to the keepers",
+                      config_.nexusApiUrl, preflight.observed));
+    case spike::NexusState::kHasRootKey:
+      break;
   }
   std::string detail = fmt::format(
       "SPIKE Nexus at {} already answers its verify route ({}), so it holds a root key; a new "
@@ -376,7 +397,8 @@ RunSummary runBootstrap(const config::Config& config) {
     return failed;
   }
 
-  asio::io_context io;
+  auto ioOwner = std::make_unique<asio::io_context>();
+  asio::io_context& io = *ioOwner;
   BootstrapRun run(config, std::move(*journal));
   std::optional<RunSummary> summary;
   asio::cancellation_signal cancelRun;
@@ -414,6 +436,11 @@ RunSummary runBootstrap(const config::Config& config) {
       stopRun(signal == SIGTERM ? "received SIGTERM" : "received SIGINT");
     }
   });
+  if (int signal = earlySignal(); signal != 0) {
+    asio::post(io, [&, signal] {
+      stopRun(signal == SIGTERM ? "received SIGTERM" : "received SIGINT");
+    });
+  }
 
   asio::steady_timer deadline(io);
   if (config.bootstrapTimeout.count() > 0) {
@@ -439,6 +466,13 @@ RunSummary runBootstrap(const config::Config& config) {
   io.restart();
   asio::co_spawn(io, run.reportOutcome(result), [&](std::exception_ptr) { io.stop(); });
   io.run_for(run.cancelled() ? kOutcomeReportWindowAfterStop : kOutcomeReportWindow);
+
+  if (run.cancelled()) {
+    // A name lookup may still block Asio's resolver thread, and destroying the
+    // io_context would wait for it. The process exits right after a stopped
+    // run, so the context is left to the operating system.
+    abandonedContext = ioOwner.release();
+  }
   return result;
 }
 

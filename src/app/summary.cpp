@@ -10,10 +10,17 @@
 namespace spike_bootstrap::app {
 
 std::string formatSummary(const RunSummary& summary) {
+  // The detail can quote peers; keep the line one line without escapes.
+  std::string detail = summary.detail;
+  for (char& c : detail) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = ' ';
+    }
+  }
   return fmt::format("bootstrap {}: exit_code={} keepers_acknowledged={}/{} duration={:.3f}s: {}",
                      summary.outcome, summary.exitCode, summary.keepersAcknowledged,
                      summary.keepersTotal,
-                     static_cast<double>(summary.duration.count()) / 1000.0, summary.detail);
+                     static_cast<double>(summary.duration.count()) / 1000.0, detail);
 }
 
 bool writeTerminationLog(const RunSummary& summary, const std::string& path) {

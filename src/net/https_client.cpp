@@ -229,6 +229,16 @@ struct PendingResolve {
 // strand, because the handler and the coroutine share PendingResolve unlocked.
 asio::awaitable<Result<tcp::resolver::results_type>> resolve(const Url& url,
                                                              const Exchange& exchange) {
+  if (url.ipHost()) {
+    // An IP literal needs no lookup, and must not queue behind a stuck name
+    // lookup on Asio's single resolver thread.
+    error_code parseError;
+    asio::ip::address address = asio::ip::make_address(url.host, parseError);
+    if (!parseError) {
+      co_return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
+                                                    std::to_string(url.port));
+    }
+  }
   auto executor = co_await asio::this_coro::executor;
   auto pending = std::make_shared<PendingResolve>(executor);
   pending->wakeup.expires_at(exchange.deadline);

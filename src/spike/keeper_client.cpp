@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include "spike_bootstrap/common/log.h"
 #include "spike_bootstrap/common/sleep.h"
@@ -72,7 +73,15 @@ boost::asio::awaitable<Status> attemptDelivery(const net::Url& url, std::string_
   if (!response.ok()) {
     co_return response.status();
   }
-  co_return net::statusFromHttp(*response);
+  // The body is never quoted: a broken keeper may echo the request, and the
+  // request carries the share.
+  OPENSSL_cleanse(response->body.data(), response->body.size());
+  if (response->status == 200) {
+    co_return Status();
+  }
+  Status classified = net::statusFromHttp(*response);
+  StatusCode code = classified.ok() ? StatusCode::kInvalidArgument : classified.code();
+  co_return Status(code, fmt::format("keeper answered HTTP {} (expected 200)", response->status));
 }
 
 }  // namespace

@@ -28,7 +28,15 @@ const logging::Logger& nexusLog() {
 // Keeps log lines short when Nexus returns a page of HTML or a stack trace.
 std::string shortBody(const std::string& body) {
   constexpr std::size_t kMax = 200;
-  return body.size() <= kMax ? body : body.substr(0, kMax) + "...";
+  std::string text = body.size() <= kMax ? body : body.substr(0, kMax) + "...";
+  // Peer bytes end up in log lines and the termination log: no control
+  // characters, so a peer cannot forge a line or send terminal escapes.
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = ' ';
+    }
+  }
+  return text;
 }
 
 boost::asio::awaitable<Result<net::HttpResponse>> postVerify(const net::Url& url,
@@ -149,27 +157,43 @@ boost::asio::awaitable<NexusPreflight> preflightNexus(std::string nexusUrl,
                                                       std::chrono::nanoseconds timeout) {
   Result<net::Url> base = net::parseHttpsUrl(nexusUrl);
   if (!base.ok()) {
-    co_return NexusPreflight{false, 0, base.status().toString()};
+    co_return NexusPreflight{NexusState::kUndetermined, 0, base.status().toString()};
   }
   // A probe under a throw-away key: Nexus cannot open it, and nothing about
   // the real root key is sent.
   crypto::SecretBytes throwAwayKey(crypto::kProbeKeySize);
   if (RAND_priv_bytes(throwAwayKey.data(), static_cast<int>(throwAwayKey.size())) != 1) {
-    co_return NexusPreflight{false, 0, "could not draw a random probe key"};
+    co_return NexusPreflight{NexusState::kUndetermined, 0, "could not draw a random probe key"};
   }
   Result<crypto::SealedProbe> probe = crypto::sealProbe(throwAwayKey);
   if (!probe.ok()) {
-    co_return NexusPreflight{false, 0, probe.status().toString()};
+    co_return NexusPreflight{NexusState::kUndetermined, 0, probe.status().toString()};
   }
 
-  Result<net::HttpResponse> response = co_await postVerify(
-      net::joinPath(*base, kVerifyPath), encodeVerifyRequest(*probe), profile, timeout);
+  net::HttpRequest request;
+  request.url = net::joinPath(*base, kVerifyPath);
+  const std::string body = encodeVerifyRequest(*probe);
+  request.body = body;
+  net::RequestOptions options;
+  options.timeout = duration_cast<steady_clock::duration>(timeout);
+  bool handshakeCompleted = false;
+  options.beforeSend = [&handshakeCompleted]() -> boost::asio::awaitable<Status> {
+    handshakeCompleted = true;
+    co_return Status();
+  };
+  Result<net::HttpResponse> response = co_await net::sendRequest(request, profile, options);
+
   if (!response.ok()) {
-    co_return NexusPreflight{false, 0, response.status().toString()};
+    const Status& status = response.status();
+    if (status.code() == StatusCode::kPermissionDenied) {
+      co_return NexusPreflight{NexusState::kNotNexus, 0, status.toString()};
+    }
+    NexusState state = handshakeCompleted ? NexusState::kUndetermined : NexusState::kNotServing;
+    co_return NexusPreflight{state, 0, status.toString()};
   }
   // 503 is what a Nexus without a root key answers while it waits for keepers.
-  bool hasRootKey = response->status != 503;
-  co_return NexusPreflight{hasRootKey, response->status, describeAnswer(response)};
+  NexusState state = response->status == 503 ? NexusState::kNotServing : NexusState::kHasRootKey;
+  co_return NexusPreflight{state, response->status, describeAnswer(response)};
 }
 
 }  // namespace spike_bootstrap::spike

@@ -15,6 +15,14 @@ namespace spike_bootstrap::app {
 // that the system did not allow; the process goes on without it.
 std::vector<std::string> hardenProcess();
 
+// Catches SIGTERM and SIGINT from the start of a command until the run
+// installs its own handler, so that an early signal still ends the run with
+// exit code 1 rather than killing the process.
+void catchEarlySignals();
+
+// Returns the signal caught since catchEarlySignals(), or 0.
+int earlySignal();
+
 // Chooses readable text when stderr is a terminal and JSON lines otherwise.
 logging::Format logFormatForStderr();
 

@@ -47,19 +47,31 @@ boost::asio::awaitable<VerifyOutcome> verifyRootKey(std::string nexusUrl,
                                                     const net::TlsClientProfile& profile,
                                                     VerifySettings settings);
 
-// What the preflight saw at Nexus's verify route.
+// What the preflight concluded about SPIKE Nexus.
+enum class NexusState {
+  // Nothing is serving: connection refused, name not resolvable, timeout or
+  // TLS failure before the handshake completed, or 503. Safe to bootstrap.
+  kNotServing,
+  // Nexus sent an HTTP answer other than 503, which it only does once it
+  // holds a root key.
+  kHasRootKey,
+  // The TLS handshake with a Nexus identity completed but no HTTP answer
+  // came: a Nexus runs, and whether it holds a key cannot be told.
+  kUndetermined,
+  // The server's SPIFFE ID is not a Nexus ID, so verification could never
+  // succeed.
+  kNotNexus,
+};
+
 struct NexusPreflight {
-  // True when Nexus sent any HTTP answer other than 503, which it can only do
-  // once it holds a root key.
-  bool hasRootKey = false;
+  NexusState state = NexusState::kNotServing;
   int httpStatus = 0;    // 0 when nothing answered
   std::string observed;  // what happened, for the log
 };
 
 // Sends one verify request with a probe sealed under a random throw-away key,
-// bounded by timeout. No answer (refused, timeout, TLS failure) or 503 means
-// Nexus is not serving yet; any other HTTP answer means it already holds a
-// root key. profile must outlive the call.
+// bounded by timeout, and classifies what happened (see NexusState). profile
+// must outlive the call.
 boost::asio::awaitable<NexusPreflight> preflightNexus(std::string nexusUrl,
                                                       const net::TlsClientProfile& profile,
                                                       std::chrono::nanoseconds timeout);
