@@ -67,10 +67,10 @@ int runInitCommand() {
   std::vector<std::string> configWarnings;
   Result<config::Config> config = config::loadConfig(config::processEnvironment(), &configWarnings);
   if (!config.ok()) {
-    appLog().error("invalid configuration", {{"error", config.status().message()}});
     RunSummary summary{.outcome = "failed",
                        .exitCode = kExitUsage,
                        .detail = "invalid configuration: " + config.status().message()};
+    appLog().error(formatSummary(summary));
     writeTerminationLog(summary, terminationLogPath());
     return kExitUsage;
   }
