@@ -75,6 +75,9 @@ asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadli
     co_return Status(StatusCode::kInvalidArgument,
                      "Workload API socket path \"" + path + "\" is too long");
   }
+  // Cancellation must come back as a Cancelled status, not as an exception
+  // thrown at the next co_await of the probe.
+  co_await asio::this_coro::throw_if_cancelled(false);
   const asio::local::stream_protocol::endpoint endpoint(path);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const Clock::time_point started = Clock::now();
@@ -82,6 +85,11 @@ asio::awaitable<Status> waitForSocket(std::string path, Clock::time_point deadli
   bool announced = false;
 
   for (;;) {
+    auto cancellation = co_await asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != asio::cancellation_type::none) {
+      co_return Status(StatusCode::kCancelled,
+                       "wait for Workload API socket " + path + " cancelled");
+    }
     boost::system::error_code error = co_await probe(endpoint);
     if (!error) {
       if (announced) {
