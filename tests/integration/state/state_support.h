@@ -3,11 +3,6 @@
 // keepers and Nexus received.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -194,22 +189,6 @@ inline int waitForExit(ChildProcess& child, std::chrono::milliseconds limit = kR
     child.wait(std::chrono::seconds(10));
   }
   return code.value_or(-1);
-}
-
-// Returns a port on 127.0.0.1 where nothing listens: one the kernel picked
-// for a socket that is closed again at once.
-inline int closedPort() {
-  int socketFd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(socketFd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  bool bound = ::bind(socketFd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
-               ::getsockname(socketFd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(socketFd);
-  REQUIRE(bound);
-  return ntohs(address.sin_port);
 }
 
 }  // namespace spike_bootstrap::testing
