@@ -39,4 +39,24 @@ T runAwaitable(boost::asio::awaitable<T> coroutine) {
   return std::move(*result);
 }
 
+// Runs the coroutine on io until it finishes, then stops io, leaving work it
+// spawned (such as a lease renewal) suspended for the next call. Returns
+// what the coroutine returned, or rethrows what it threw.
+template <typename T>
+T runAwaitable(boost::asio::io_context& io, boost::asio::awaitable<T> coroutine) {
+  std::optional<T> result;
+  std::exception_ptr failure;
+  boost::asio::co_spawn(io, detail::storeResult(std::move(coroutine), result),
+                        [&](std::exception_ptr error) {
+                          failure = error;
+                          io.stop();
+                        });
+  io.restart();
+  io.run();
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
+  return std::move(*result);
+}
+
 }  // namespace spike_bootstrap::testing
