@@ -175,3 +175,23 @@ TEST_CASE("state status shows a completed record", "[state][status]") {
   CHECK(contains(json.standardOutput, "\"phase\":\"completed\""));
   CHECK(contains(json.standardOutput, "\"shares_possibly_delivered\":[1,2,3]"));
 }
+
+TEST_CASE("state run reaches the API over IPv6", "[state][decision]") {
+  if (!ipv6LoopbackAvailable()) {
+    WARN("skipped: [::1] cannot be bound on this machine");
+    return;
+  }
+  FakeDeploymentOptions options = clusterOptions();
+  options.address = "::1";
+  FakeDeployment deployment(options);
+  deployment.start();
+  Environment environment = deployment.environment();
+  REQUIRE(environment["KUBERNETES_SERVICE_HOST"] == "::1");
+
+  RunRecord run = runInit(environment);
+  INFO(run.log);
+
+  // The API server's URL needs brackets around an IPv6 host.
+  CHECK(run.exitCode == 0);
+  CHECK(stateValue(deployment, "bootstrap-completed") == "true");
+}
