@@ -202,7 +202,9 @@ asio::awaitable<Status> X509Source::Stream::start() {
 
   // The stream thread wakes this coroutine by cancelling the timer from a
   // handler posted to our executor. That is race-free as long as the
-  // io_context runs on one thread, as spike-bootstrap's does.
+  // io_context runs on one thread, as spike-bootstrap's does. The handler
+  // holds only a weak reference, because the timer must die on this thread
+  // before the io_context does.
   auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor, deadline);
   {
@@ -210,7 +212,13 @@ asio::awaitable<Status> X509Source::Stream::start() {
     if (stopping_) {
       co_return Status(StatusCode::kCancelled, "Workload API source stopped before it started");
     }
-    notifyFirst_ = [executor, timer] { asio::post(executor, [timer] { timer->cancel(); }); };
+    notifyFirst_ = [executor, weakTimer = std::weak_ptr(timer)] {
+      asio::post(executor, [weakTimer] {
+        if (auto timer = weakTimer.lock()) {
+          timer->cancel();
+        }
+      });
+    };
   }
   {
     std::lock_guard lock(joinMutex_);
@@ -379,17 +387,16 @@ void X509Source::Stream::publish(std::shared_ptr<const X509Snapshot> snapshot) {
 }
 
 void X509Source::Stream::finishFirst(Status status) {
-  std::function<void()> notify;
-  {
-    std::lock_guard lock(mutex_);
-    if (first_) {
-      return;
-    }
-    first_ = std::move(status);
-    notify = notifyFirst_;
+  std::lock_guard lock(mutex_);
+  if (first_) {
+    return;
   }
-  if (notify) {
-    notify();
+  first_ = std::move(status);
+  // Posting under the lock is what keeps it safe: start() clears
+  // notifyFirst_ under the same lock before it returns, so the io_context is
+  // still alive whenever a post happens.
+  if (notifyFirst_) {
+    notifyFirst_();
   }
 }
 
