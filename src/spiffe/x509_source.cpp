@@ -195,9 +195,17 @@ asio::awaitable<Status> X509Source::Stream::start() {
     started_ = true;
   }
 
+  // Cancellation comes back as a Cancelled status, never as an exception.
+  co_await asio::this_coro::throw_if_cancelled(false);
   if (Status socket = co_await waitForSocket(options_.socketPath, deadline); !socket.ok()) {
     stop();
     co_return socket;
+  }
+  // A cancellation that arrived just as the socket answered has been emitted
+  // already, so the timer wait below would not see it.
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    stop();
+    co_return Status(StatusCode::kCancelled, "wait for the first X.509-SVID cancelled");
   }
 
   // The stream thread wakes this coroutine by cancelling the timer from a

@@ -56,7 +56,9 @@ class X509Source {
   //                      the last error seen
   //   InvalidArgument    the agent rejected the request (final)
   //   Cancelled          stop() ran or the caller's coroutine was cancelled
-  // On failure the stream is stopped. Call start() once.
+  // On failure the stream is stopped. Call start() once. It turns off
+  // throw_if_cancelled for the calling coroutine thread, so cancellation
+  // comes back as a status there too.
   boost::asio::awaitable<Status> start();
 
   // Returns the newest valid snapshot, or nullptr before the first one.
