@@ -180,12 +180,16 @@ Status Loader::readKeeperPeers() {
   return okStatus();
 }
 
+constexpr long long kMaxShares = 1000;
+
 Status Loader::readShamir() {
   if (std::optional<std::string> value = get(kSharesVar)) {
     std::optional<long long> shares = parseInteger(*value);
-    if (!shares || *shares < 1 || *shares > std::numeric_limits<int>::max()) {
+    // The upper bound is what the tests and benchmarks cover; OpenSSL's secure
+    // heap, which holds the shares, is sized for it.
+    if (!shares || *shares < 1 || *shares > kMaxShares) {
       return invalidValue(kSharesVar, *value, shares ? "out of range" : "not an integer",
-                          "an integer of at least 1, one share per keeper");
+                          "an integer from 1 to 1000, one share per keeper");
     }
     config_.shamirShares = static_cast<int>(*shares);
   }

@@ -310,7 +310,7 @@ TEST_CASE("config rejects invalid share counts", "[config]") {
     INFO("value: " << value);
     requireInvalid({{"SPIKE_NEXUS_SHAMIR_SHARES", value}},
                    {"invalid SPIKE_NEXUS_SHAMIR_SHARES \"" + std::string(value) + "\"",
-                    "Expected an integer of at least 1"});
+                    "Expected an integer from 1 to 1000"});
   }
 }
 
@@ -748,4 +748,9 @@ TEST_CASE("config log level names", "[config]") {
   CHECK(config::logLevelName(logging::Level::kInfo) == "info");
   CHECK(config::logLevelName(logging::Level::kWarn) == "warn");
   CHECK(config::logLevelName(logging::Level::kError) == "error");
+}
+
+TEST_CASE("config shares above 1000 rejected", "[config]") {
+  requireInvalid({{"SPIKE_NEXUS_SHAMIR_SHARES", "1001"}},
+                 {"SPIKE_NEXUS_SHAMIR_SHARES", "1001", "an integer from 1 to 1000"});
 }
