@@ -99,7 +99,8 @@ class BootstrapRun {
   BootstrapRun(const config::Config& config, std::unique_ptr<RunJournal> journal)
       : config_(config), journal_(std::move(journal)) {}
 
-  // Runs every step and returns the summary; never throws.
+  // Runs every step and returns the summary. An exception reaches the
+  // completion handler in runBootstrap(), which reports a failed run.
   asio::awaitable<RunSummary> run();
 
   // Stops the run: pending operations end with Cancelled.

@@ -47,7 +47,7 @@ boost::asio::awaitable<VerifyOutcome> verifyRootKey(std::string nexusUrl,
                                                     const net::TlsClientProfile& profile,
                                                     VerifySettings settings);
 
-// What the preflight concluded about SPIKE Nexus.
+// The preflight's conclusion about SPIKE Nexus.
 enum class NexusState {
   // Nothing is serving: connection refused, name not resolvable, timeout or
   // TLS failure before the handshake completed, or 503. Safe to bootstrap.
