@@ -92,10 +92,10 @@ class KubeRunJournal final : public RunJournal {
   }
 
   asio::awaitable<JournalDecision> decide() override {
-    co_return toJournalDecision(co_await journal_.decide());
+    co_return withRecoveryHint(toJournalDecision(co_await journal_.decide()));
   }
   asio::awaitable<JournalDecision> claim() override {
-    co_return toJournalDecision(co_await journal_.claim());
+    co_return withRecoveryHint(toJournalDecision(co_await journal_.claim()));
   }
   asio::awaitable<Status> recordPossibleDelivery(int keeperId) override {
     co_return co_await journal_.recordPossibleDelivery(keeperId);
@@ -134,6 +134,17 @@ class KubeRunJournal final : public RunJournal {
   }
 
  private:
+  // A refusal leaves the operator to decide; give them the command that
+  // records completion by hand, as the README's recovery steps do.
+  JournalDecision withRecoveryHint(JournalDecision decision) const {
+    if (decision.verdict == Verdict::kRefuse && decision.detail.find("kubectl") == std::string::npos) {
+      decision.detail += ". If SPIKE Nexus runs with a root key, record completion: " +
+                         journal_.markCompletedHint() +
+                         "; to re-key instead, set SPIKE_BOOTSTRAP_FORCE=true";
+    }
+    return decision;
+  }
+
   // Events use their own copy of the client; the journal owns the other.
   kube::ApiClient eventsApi_;
   kube::StateJournal journal_;

@@ -114,11 +114,7 @@ TEST_CASE("state rerun refuses after a threshold delivered", "[state][recovery]"
   CHECK(stateRecord(deployment).attemptId == left.attemptId);
 }
 
-// NOTE: this refusal does not yet include the kubectl command that records
-// completion by hand, although the refusal after Nexus's preflight does.
-// [!shouldfail] keeps the suite green until the message gets the command, so
-// remove the tag then.
-TEST_CASE("state refusal names the kubectl command", "[state][recovery][!shouldfail]") {
+TEST_CASE("state refusal names the kubectl command", "[state][recovery]") {
   FakeDeployment deployment(clusterOptions());
   deployment.start();
   Environment environment = deployment.environment();
