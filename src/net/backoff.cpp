@@ -88,4 +88,14 @@ void Backoff::growInterval() {
   interval_ = std::min(toDuration(grown), policy_.maxInterval);
 }
 
+std::chrono::nanoseconds attemptTimeout(std::chrono::nanoseconds budget,
+                                        std::chrono::steady_clock::time_point started,
+                                        std::chrono::nanoseconds attemptCap) {
+  if (budget.count() <= 0) {
+    return attemptCap;
+  }
+  std::chrono::nanoseconds left = budget - (std::chrono::steady_clock::now() - started);
+  return std::clamp(left, std::chrono::nanoseconds(std::chrono::milliseconds(1)), attemptCap);
+}
+
 }  // namespace spike_bootstrap::net

@@ -128,11 +128,8 @@ boost::asio::awaitable<KeeperOutcome> deliverShare(config::KeeperPeer peer,
 
   while (true) {
     outcome.attempts = backoff.attempt();
-    nanoseconds attemptTimeout = settings.attemptTimeout;
-    if (settings.timeout.count() > 0) {
-      nanoseconds left = settings.timeout - (steady_clock::now() - started);
-      attemptTimeout = std::clamp(left, nanoseconds(std::chrono::milliseconds(1)), attemptTimeout);
-    }
+    nanoseconds attemptTimeout =
+        net::attemptTimeout(settings.timeout, started, settings.attemptTimeout);
     auto hook = [&]() -> boost::asio::awaitable<Status> {
       // Write-ahead: count the keeper before any byte of its share leaves.
       outcome.possiblyDelivered = true;

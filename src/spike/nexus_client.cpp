@@ -116,11 +116,8 @@ boost::asio::awaitable<VerifyOutcome> verifyRootKey(std::string nexusUrl,
                                           .maxElapsed = settings.timeout});
   const auto started = steady_clock::now();
   while (true) {
-    nanoseconds attemptTimeout = settings.attemptTimeout;
-    if (settings.timeout.count() > 0) {
-      nanoseconds left = settings.timeout - (steady_clock::now() - started);
-      attemptTimeout = std::clamp(left, nanoseconds(milliseconds(1)), attemptTimeout);
-    }
+    nanoseconds attemptTimeout =
+        net::attemptTimeout(settings.timeout, started, settings.attemptTimeout);
     const int attempt = backoff.attempt();
     Result<net::HttpResponse> response = co_await postVerify(url, body, profile, attemptTimeout);
     if (!response.ok() && response.status().code() == StatusCode::kCancelled) {

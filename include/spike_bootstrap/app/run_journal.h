@@ -1,7 +1,7 @@
 // RunJournal: where a run records its progress so that no sequence of runs
 // (concurrent, crashed, retried) leaves the keepers with shares of two keys.
 //
-// In a cluster the journal is the state ConfigMap (kube module); elsewhere it
+// In a cluster the journal is the state ConfigMap (kube module). Elsewhere it
 // is NoStateJournal, which records nothing and lets every run proceed, as
 // SPIKE does on bare metal. The run calls the methods in this order:
 //   decide -> claim -> recordPossibleDelivery/recordAcknowledged per keeper

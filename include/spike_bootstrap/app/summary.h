@@ -8,7 +8,7 @@
 
 namespace spike_bootstrap::app {
 
-// Where Kubernetes reads a container's termination message by default.
+// Default path of a container's termination message in Kubernetes.
 inline constexpr const char* kDefaultTerminationLogPath = "/dev/termination-log";
 
 struct RunSummary {
@@ -18,7 +18,7 @@ struct RunSummary {
   int keepersAcknowledged = 0;
   int keepersTotal = 0;
   std::chrono::milliseconds duration{0};
-  // What happened, in one sentence an operator can act on.
+  // One sentence on what happened, for an operator to act on.
   std::string detail;
 };
 

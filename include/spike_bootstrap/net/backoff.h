@@ -73,4 +73,10 @@ class Backoff {
   bool exhausted_ = false;
 };
 
+// Returns the deadline for one attempt: attemptCap, cut down to what is left
+// of budget since started (at least 1 ms). A zero budget means no limit.
+std::chrono::nanoseconds attemptTimeout(std::chrono::nanoseconds budget,
+                                        std::chrono::steady_clock::time_point started,
+                                        std::chrono::nanoseconds attemptCap);
+
 }  // namespace spike_bootstrap::net

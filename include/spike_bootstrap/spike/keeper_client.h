@@ -1,7 +1,7 @@
 // Delivery of one root-key share to one SPIKE Keeper, with retries.
 //
 // POST <keeper-url>/v1/store/contribute with {"shard":[32 ints]} over SPIFFE
-// mTLS; the keeper answers 200 {} when it stored the share.
+// mTLS. The keeper returns 200 {} when it stored the share.
 #pragma once
 
 #include <chrono>
@@ -48,7 +48,7 @@ struct KeeperOutcome {
 };
 
 // Sends share to keeper peer, retrying refused connections, timeouts, 429 and
-// 5xx answers with backoff; 400, 401 and a keeper whose SPIFFE ID is not a
+// 5xx responses with backoff; 400, 401 and a keeper whose SPIFFE ID is not a
 // keeper's end the delivery at once. Logs every attempt. The share is wiped
 // before the coroutine returns. profile must outlive the call.
 boost::asio::awaitable<KeeperOutcome> deliverShare(config::KeeperPeer peer,

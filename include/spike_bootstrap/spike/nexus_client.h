@@ -1,8 +1,8 @@
 // Calls to SPIKE Nexus: the verification that it rebuilt our root key, and
-// the preflight that tells whether it already runs with a root key.
+// the preflight that checks whether it already runs with a root key.
 //
 // POST <nexus-url>/v1/bootstrap/verify with {"nonce","ciphertext"}; Nexus
-// answers 200 {"hash":"<hex sha256 of the plaintext>"} when it could open the
+// returns 200 {"hash":"<hex sha256 of the plaintext>"} when it could open the
 // probe with its root key.
 #pragma once
 
@@ -28,8 +28,8 @@ struct VerifySettings {
 
 enum class VerifyResult {
   kVerified,      // Nexus returned the hash of our plaintext
-  kHashMismatch,  // Nexus opened the probe but holds another key (final)
-  kFailed,        // gave up: timeout, 401, bad answer, cancelled
+  kHashMismatch,  // Nexus opened the probe but has another key (final)
+  kFailed,        // gave up: timeout, 401, unreadable response, cancelled
 };
 
 struct VerifyOutcome {
@@ -38,8 +38,8 @@ struct VerifyOutcome {
   Status lastError;  // OK when verified
 };
 
-// Posts the probe until Nexus answers or settings.timeout passes. Refused
-// connections, timeouts, 503 and other 5xx answers mean Nexus is not ready
+// Posts the probe until Nexus responds or settings.timeout passes. Refused
+// connections, timeouts, 503 and other 5xx responses mean Nexus is not ready
 // yet and are retried with backoff; 401 and a server that is not Nexus end
 // the verification at once. profile must outlive the call.
 boost::asio::awaitable<VerifyOutcome> verifyRootKey(std::string nexusUrl,
@@ -52,11 +52,11 @@ enum class NexusState {
   // Nothing is serving: connection refused, name not resolvable, timeout or
   // TLS failure before the handshake completed, or 503. Safe to bootstrap.
   kNotServing,
-  // Nexus sent an HTTP answer other than 503, which it only does once it
-  // holds a root key.
+  // Nexus sent an HTTP response other than 503, which it only does once it
+  // has a root key.
   kHasRootKey,
-  // The TLS handshake with a Nexus identity completed but no HTTP answer
-  // came: a Nexus runs, and whether it holds a key cannot be told.
+  // The TLS handshake with a Nexus identity completed but no HTTP response
+  // came. A Nexus runs, but whether it has a key is unknown.
   kUndetermined,
   // The server's SPIFFE ID is not a Nexus ID, so verification could never
   // succeed.
@@ -65,7 +65,7 @@ enum class NexusState {
 
 struct NexusPreflight {
   NexusState state = NexusState::kNotServing;
-  int httpStatus = 0;    // 0 when nothing answered
+  int httpStatus = 0;    // 0 when no response came
   std::string observed;  // what happened, for the log
 };
 

@@ -267,3 +267,14 @@ TEST_CASE("backoff on the real clock stays within bounds", "[net][backoff]") {
   CHECK(*delay < Duration(150ms));
   CHECK(backoff.elapsed() >= Duration::zero());
 }
+
+TEST_CASE("attempt timeout within budget", "[backoff]") {
+  using namespace std::chrono_literals;
+  auto now = std::chrono::steady_clock::now();
+
+  CHECK(spike_bootstrap::net::attemptTimeout(0ns, now, 10s) == 10s);
+  CHECK(spike_bootstrap::net::attemptTimeout(1h, now, 10s) == 10s);
+  CHECK(spike_bootstrap::net::attemptTimeout(5s, now, 10s) <= 5s);
+  CHECK(spike_bootstrap::net::attemptTimeout(5s, now, 10s) > 4s);
+  CHECK(spike_bootstrap::net::attemptTimeout(5s, now - 1h, 10s) == 1ms);
+}
